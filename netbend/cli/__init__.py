@@ -1,0 +1,42 @@
+"""The ``netbend`` command line: thin wrappers over the library, one module per command."""
+from __future__ import annotations
+
+import sys
+
+import click
+
+from netbend.errors import NetbendError
+
+
+class _Group(click.Group):
+    """Turns a :class:`NetbendError` into one line on stderr and exit code 2."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except NetbendError as err:
+            click.echo(f"netbend: error: {err}", err=True)
+            sys.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("netbend: interrupted", err=True)
+            sys.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="netbend")
+def main() -> None:
+    """Bend trained generative networks: transform chosen features of chosen layers."""
+
+
+def _register() -> None:
+    from importlib import import_module
+
+    for name in COMMANDS:
+        module = import_module(f"netbend.cli.{name}")
+        for cmd in getattr(module, "COMMANDS"):
+            main.add_command(cmd)
+
+
+# One entry per command module; each module exposes COMMANDS = [click commands/groups].
+COMMANDS: list[str] = []
+_register()

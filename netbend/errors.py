@@ -1,0 +1,27 @@
+"""The one place input errors are worded.
+
+A :class:`NetbendError` carries a single line that says what is wrong and where
+(file, entry, key). The command line prints it and exits with code 2; library
+callers catch it like any exception.
+"""
+from __future__ import annotations
+
+import difflib
+from typing import Iterable
+
+
+class NetbendError(Exception):
+    """A user-facing error: one line naming what is wrong and where."""
+
+    exit_code = 2
+
+
+def closest(name: str, choices: Iterable[str]) -> str:
+    """Return "; did you mean 'x'?" for the closest choice, or ''."""
+    match = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1, cutoff=0.5)
+    return f"; did you mean '{match[0]}'?" if match else ""
+
+
+def fail(message: str) -> None:
+    """Raise a :class:`NetbendError` (never prints, never carries on)."""
+    raise NetbendError(message)

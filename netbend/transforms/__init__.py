@@ -1,0 +1,12 @@
+"""Transforms: pure, vectorised tensor functions on [N, C, H, W] and their registry."""
+from netbend.transforms.registry import (
+    REQUIRED,
+    TRANSFORMS,
+    Param,
+    TransformSpec,
+    get_transform,
+    register_transform,
+)
+from netbend.transforms import numerical  # noqa: F401  (registers)
+
+__all__ = ["REQUIRED", "TRANSFORMS", "Param", "TransformSpec", "get_transform", "register_transform"]
