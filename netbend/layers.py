@@ -1,0 +1,92 @@
+"""List a model's bendable layers: path, output shape, channels and paper layer number.
+
+One dry forward pass with a hook on every submodule records each module whose output is a
+4-D ``[N, C, H, W]`` tensor: those are the layers a plan can bend.
+"""
+from __future__ import annotations
+
+import weakref
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+import torch
+from torch import nn
+
+from netbend.errors import NetbendError, closest
+
+
+@dataclass(frozen=True)
+class LayerInfo:
+    path: str
+    shape: tuple[int, ...]  # output shape without the batch dimension: (C, H, W)
+    number: int | None = None  # the paper's layer number, where the model has one
+
+    @property
+    def channels(self) -> int:
+        return self.shape[0]
+
+
+class ModuleModel:
+    """Wrap any ``nn.Module`` so that plans and ``list_layers`` work on it.
+
+    ``example`` is a callable returning the positional inputs for one small forward pass.
+    """
+
+    def __init__(self, module: nn.Module, example: Callable[[], tuple[Any, ...]],
+                 paper_layers: Mapping[int, str] | None = None, name: str = "module"):
+        self.module = module
+        self.example = example
+        self.paper_layers = dict(paper_layers or {})
+        self.name = name
+        self.model_hash = "none"
+
+    @torch.no_grad()
+    def dry_run(self) -> None:
+        self.module(*self.example())
+
+
+_CACHE: "weakref.WeakKeyDictionary[nn.Module, tuple[LayerInfo, ...]]" = weakref.WeakKeyDictionary()
+
+
+def list_layers(model: Any, *, refresh: bool = False) -> tuple[LayerInfo, ...]:
+    """Every module of ``model.module`` whose output is [N, C, H, W], in call order."""
+    module: nn.Module = model.module
+    if not refresh and module in _CACHE:
+        return _CACHE[module]
+    numbers = {path: n for n, path in getattr(model, "paper_layers", {}).items()}
+    seen: dict[str, LayerInfo] = {}
+    handles = []
+    for path, sub in module.named_modules():
+        if not path:
+            continue
+
+        def record(_m, _inp, out, path=path):
+            if isinstance(out, torch.Tensor) and out.dim() == 4 and path not in seen:
+                seen[path] = LayerInfo(path, tuple(out.shape[1:]), numbers.get(path))
+
+        handles.append(sub.register_forward_hook(record))
+    try:
+        model.dry_run()
+    finally:
+        for h in handles:
+            h.remove()
+    layers = tuple(seen.values())
+    _CACHE[module] = layers
+    return layers
+
+
+def find_layer(model: Any, layer: int | str, *, where: str = "") -> LayerInfo:
+    """The layer a plan names, by paper number or dotted module path."""
+    layers = list_layers(model)
+    by_path = {info.path: info for info in layers}
+    if isinstance(layer, int):
+        paper = getattr(model, "paper_layers", {})
+        if layer not in paper:
+            span = f"layers {min(paper)}-{max(paper)}" if paper else "no numbered layers: use a module path"
+            raise NetbendError(f"{where}layer: {getattr(model, 'name', 'the model')} has no layer {layer} "
+                               f"({span})")
+        layer = paper[layer]
+    if layer not in by_path:
+        raise NetbendError(f"{where}layer: no bendable layer '{layer}' in {getattr(model, 'name', 'the model')}"
+                           + closest(layer, by_path) + " (see `netbend layers`)")
+    return by_path[layer]

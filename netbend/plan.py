@@ -1,0 +1,196 @@
+"""Plans: YAML files of transforms, validated once into frozen, typed objects.
+
+A plan is a top-level ``transforms:`` list; each entry names a layer, a transform, its
+parameters and which features (channels) it touches::
+
+    transforms:
+    - layer: 1                # paper layer number, or a module path such as "convs.3"
+      transform: erode        # see `netbend transforms`
+      params: [2]             # a list (in order), a mapping by name, or a single value
+      features: random        # all | random | cluster | indices
+      feature-param: 0.25     # fraction 0-1 (or "25%"), cluster index (or list), index list
+      except: false           # true selects the complement (e.g. every cluster but k)
+
+Plans written for the original network-bending project run unchanged. Errors name the file, the
+entry and the key, and suggest the closest valid name.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from netbend.errors import NetbendError, closest
+from netbend.transforms import TransformSpec, get_transform
+
+FEATURE_MODES = ("all", "random", "cluster", "indices")
+ENTRY_KEYS = ("layer", "transform", "params", "features", "feature-param", "except")
+
+
+class PlanEntry(BaseModel):
+    """One transform of a plan, validated."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    layer: int | str
+    transform: str
+    params: dict[str, Any] = Field(default_factory=dict)
+    features: Literal["all", "random", "cluster", "indices"] = "all"
+    feature_param: float | int | tuple[int, ...] | None = Field(None, alias="feature-param")
+    except_: bool = Field(False, alias="except")
+
+    @field_validator("layer", mode="before")
+    @classmethod
+    def _layer(cls, v: Any) -> int | str:
+        if isinstance(v, bool) or not isinstance(v, (int, str)):
+            raise ValueError(f"must be a paper layer number or a module path, got {v!r}")
+        if isinstance(v, str) and v.strip().isdigit():
+            v = int(v)
+        if isinstance(v, int) and v < 1:
+            raise ValueError(f"layer numbers start at 1, got {v}")
+        if isinstance(v, str) and not v.strip():
+            raise ValueError("must not be empty")
+        return v
+
+    @property
+    def spec(self) -> TransformSpec:
+        return get_transform(self.transform)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bind(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            raise ValueError("each entry must be a mapping with keys " + ", ".join(ENTRY_KEYS))
+        data = dict(data)
+        for key in data:
+            if key not in ENTRY_KEYS and key not in ("feature_param", "except_"):
+                raise _KeyError(key, f"unknown key '{key}'" + closest(key, ENTRY_KEYS))
+        for key in ("layer", "transform"):
+            if data.get(key) is None:
+                raise _KeyError(key, "is required")
+        try:
+            spec = get_transform(str(data["transform"]))
+        except NetbendError as err:
+            raise _KeyError("transform", str(err)) from None
+        data["transform"] = spec.name
+        try:
+            data["params"] = spec.bind(data.get("params"))
+        except NetbendError as err:
+            raise _KeyError("params", str(err)) from None
+        mode = data.get("features") or "all"
+        if mode not in FEATURE_MODES:
+            raise _KeyError("features", f"must be one of {', '.join(FEATURE_MODES)}, got {mode!r}"
+                            + closest(str(mode), FEATURE_MODES))
+        data["features"] = mode
+        key = "feature-param" if "feature-param" in data else "feature_param"
+        try:
+            data[key] = _feature_param(mode, data.get(key))
+        except ValueError as err:
+            raise _KeyError("feature-param", str(err)) from None
+        if mode == "all" and data.get("except", data.get("except_")):
+            raise _KeyError("except", "'except' with 'features: all' would select nothing")
+        return data
+
+
+class _KeyError(ValueError):
+    """An error about one key of an entry (carries the key for the message)."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(message)
+        self.key = key
+
+
+def _feature_param(mode: str, value: Any) -> Any:
+    """Normalise ``feature-param`` for a selection mode."""
+    if mode == "all":
+        if value not in (None, "", []):
+            raise ValueError(f"is not used with 'features: all' (got {value!r}); leave it empty")
+        return None
+    if value is None or value == "":
+        raise ValueError(f"is required with 'features: {mode}'")
+    if mode == "random":
+        return _fraction(value)
+    ints = value if isinstance(value, (list, tuple)) else [value]
+    if not ints or any(isinstance(i, bool) or not isinstance(i, int) or i < 0 for i in ints):
+        what = "a cluster index or a list of them" if mode == "cluster" else "a list of feature indices"
+        raise ValueError(f"must be {what} (whole numbers >= 0), got {value!r}")
+    return tuple(sorted(set(ints)))
+
+
+def _fraction(value: Any) -> float:
+    """A fraction in (0, 1] from 0.25, "25%" or 25 (a number above 1 is a percentage)."""
+    text = str(value).strip()
+    try:
+        frac = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+    except ValueError:
+        raise ValueError(f"must be a fraction (0-1) or a percentage such as '25%', got {value!r}") from None
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and frac > 1:
+        frac /= 100
+    if not 0 < frac <= 1:
+        raise ValueError(f"must select between 0% (excluded) and 100% of the features, got {value!r}")
+    return frac
+
+
+class Plan(BaseModel):
+    """An ordered list of transforms; ``source`` names the file for error messages."""
+
+    model_config = ConfigDict(frozen=True)
+
+    transforms: tuple[PlanEntry, ...] = ()
+    source: str = "<plan>"
+
+    @classmethod
+    def from_dict(cls, data: Any, source: str = "<plan>") -> "Plan":
+        if data is None:
+            data = {}
+        if not isinstance(data, Mapping):
+            raise NetbendError(f"{source}: a plan is a mapping with a 'transforms:' list")
+        entries = data.get("transforms") or []
+        if not isinstance(entries, list):
+            raise NetbendError(f"{source}: 'transforms' must be a list of entries")
+        parsed = []
+        for i, raw in enumerate(entries):
+            try:
+                parsed.append(PlanEntry.model_validate(raw))
+            except ValidationError as err:
+                raise NetbendError(_word(err, source, i)) from None
+        return cls(transforms=tuple(parsed), source=source)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The plan in its YAML form (transform parameters by name)."""
+        rows = []
+        for e in self.transforms:
+            fp = e.feature_param
+            rows.append({"layer": e.layer, "transform": e.transform, "params": dict(e.params),
+                         "features": e.features,
+                         "feature-param": list(fp) if isinstance(fp, tuple) else fp,
+                         **({"except": True} if e.except_ else {})})
+        return {"transforms": rows}
+
+
+def _word(err: ValidationError, source: str, index: int) -> str:
+    first = err.errors()[0]
+    ctx_err = (first.get("ctx") or {}).get("error")
+    if isinstance(ctx_err, _KeyError):
+        return f"{source}: transforms[{index}].{ctx_err.key}: {ctx_err}"
+    loc = ".".join(str(p) for p in first["loc"] if p not in ("function-after",))
+    loc = {"feature_param": "feature-param", "except_": "except"}.get(loc, loc)
+    msg = first["msg"].removeprefix("Value error, ")
+    return f"{source}: transforms[{index}]" + (f".{loc}" if loc else "") + f": {msg}"
+
+
+def load_plan(path: str | os.PathLike | None) -> Plan:
+    """Read and validate a plan file; ``None`` gives the empty plan."""
+    if path is None:
+        return Plan()
+    path = Path(path)
+    if not path.is_file():
+        raise NetbendError(f"{path}: plan file not found")
+    try:
+        data = yaml.safe_load(path.read_text())
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise NetbendError(f"{path}: not valid YAML ({' '.join(str(err).split())})") from None
+    return Plan.from_dict(data, source=str(path))
