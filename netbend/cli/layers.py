@@ -1,0 +1,35 @@
+"""`netbend layers`: list a model's bendable layers."""
+from __future__ import annotations
+
+import click
+
+from netbend.cli.common import device_option, model_option, pick_device
+from netbend.layers import list_layers
+
+
+@click.command("layers")
+@model_option
+@device_option
+@click.option("--all", "show_all", is_flag=True, help="Also list un-numbered layers (ToRGB, ...).")
+def layers_cmd(model_path: str | None, device: str, show_all: bool) -> None:
+    """List every bendable layer: paper number, module path, output shape, features.
+
+    \b
+    Example:
+      netbend layers
+      netbend layers --model stylegan2-ffhq-config-f.pt --all
+    """
+    from netbend.models import load_model
+
+    model = load_model(model_path, device=pick_device(device))
+    infos = list_layers(model)
+    if not show_all and any(i.number is not None for i in infos):
+        infos = tuple(i for i in infos if i.number is not None)
+    click.echo(f"{model.name} ({model.model_hash})")
+    click.echo(f"{'layer':>5}  {'path':<28} {'output (C, H, W)':<20} {'features':>8}")
+    for i in infos:
+        num = "-" if i.number is None else str(i.number)
+        click.echo(f"{num:>5}  {i.path:<28} {str(tuple(i.shape)):<20} {i.channels:>8}")
+
+
+COMMANDS = [layers_cmd]
