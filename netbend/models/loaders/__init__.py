@@ -1,0 +1,1 @@
+"""One adapter per checkpoint format: rosinality .pt, NVlabs .pkl, netbend .safetensors."""
