@@ -144,3 +144,33 @@ def test_model_never_changed():
         model.module(x)
     assert all(torch.equal(state[k], v) for k, v in model.module.state_dict().items())
     np.testing.assert_array_equal(model.module(x).detach().numpy(), model.module(x).detach().numpy())
+
+
+def test_stylegan2_bend_acts_after_activation_on_selected_channels_only():
+    from netbend.models.stylegan2 import Generator
+    from netbend.models.wrapper import StyleGAN2Model
+
+    torch.manual_seed(0)
+    model = StyleGAN2Model(Generator(16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8}), name="t")
+    z = model.latents_from_seeds(range(8))
+    ref = model.synthesize(z=z)
+    with bend(model.module, resolve_plan(plan(), model)):
+        assert torch.equal(model.synthesize(z=z), ref)  # empty plan: bit for bit
+    seen = {}
+    hook = model.module.convs[2].register_forward_hook(lambda m, i, o: seen.__setitem__("x", o))
+    model.synthesize(z=z)
+    before = seen["x"]
+    r = resolve_plan(plan({"layer": 3, "transform": "ablate", "features": "indices", "feature-param": [0, 5]}),
+                     model)
+    with bend(model.module, r):
+        out = model.synthesize(z=z)
+        parts = torch.cat([model.synthesize(z=z[i:i + 1]) for i in range(8)])
+    hook.remove()
+    after = seen["x"]  # the last single-latent pass; compare with the batch's last row
+    assert torch.equal(after[:, [0, 5]], torch.zeros_like(after[:, [0, 5]]))
+    keep = [c for c in range(8) if c not in (0, 5)]
+    assert torch.allclose(after[:, keep], before[-1:, keep], atol=1e-5)
+    assert (before[:, [0, 5]] != 0).any()  # the layer's activations were not already zero there
+    assert not torch.allclose(out, ref)
+    assert torch.allclose(out, parts, atol=1e-5)  # batch of 8 == 8 batches of 1
+    assert all(len(m._forward_hooks) == 0 for m in model.module.modules())
