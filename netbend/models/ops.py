@@ -31,9 +31,9 @@ def upfirdn2d(x: torch.Tensor, kernel: torch.Tensor, up: int = 1, down: int = 1,
     """
     n, c, h, w = x.shape
     if up > 1:
-        x = x.reshape(n, c, h, 1, w, 1)
-        x = F.pad(x, [0, up - 1, 0, 0, 0, up - 1])  # zeros after each sample
-        x = x.reshape(n, c, h * up, w * up)  # [N, C, H*up, W*up]
+        spread = x.new_zeros(n, c, h * up, w * up)  # [N, C, H*up, W*up]
+        spread[:, :, ::up, ::up] = x  # fresh tensor: differentiable w.r.t. x
+        x = spread
     x = F.pad(x, [pad[0], pad[1], pad[0], pad[1]])
     weight = torch.flip(kernel, [0, 1]).to(x.dtype)[None, None].expand(c, 1, *kernel.shape)
     x = F.conv2d(x, weight, groups=c)  # depthwise FIR, [N, C, H', W']
