@@ -106,10 +106,11 @@ def accuracy(model: MetricCNN, source: MapSource, norm: tuple[float, float],
 
 
 def save_checkpoint(path: Path, model: MetricCNN, optim: torch.optim.Optimizer, epoch: int,
-                    step: int, history: list[dict[str, float]], settings: TrainSettings) -> None:
+                    step: int, history: list[dict[str, float]], settings: TrainSettings,
+                    extra: dict[str, Any] | None = None) -> None:
     state = {"config": model.config.to_dict(), "model": model.state_dict(),
              "optim": optim.state_dict(), "epoch": epoch, "step": step, "history": history,
-             "settings": settings.resume_key(), "epochs": settings.epochs}
+             "settings": settings.resume_key(), "epochs": settings.epochs, "extra": extra or {}}
     with atomic_path(path) as tmp:
         torch.save(state, tmp)
 
@@ -147,8 +148,12 @@ def _resume(path: Path | None, model: MetricCNN, optim: torch.optim.Optimizer,
 
 def train_layer(train: MapSource, test: MapSource, config: CNNConfig, settings: TrainSettings,
                 *, checkpoint: str | os.PathLike | None = None, progress: bool = True,
-                desc: str = "train", max_steps: int | None = None) -> TrainResult:
-    """Train (or resume training) one layer's CNN; ``max_steps`` stops early (for tests)."""
+                desc: str = "train", max_steps: int | None = None,
+                extra: dict[str, Any] | None = None) -> TrainResult:
+    """Train (or resume training) one layer's CNN; ``max_steps`` stops early (for tests).
+
+    ``extra`` (plain values) is stored in the checkpoint, e.g. which layer the CNN is for.
+    """
     path = Path(checkpoint) if checkpoint is not None else None
     model = build_model(config, settings.seed)
     optim = torch.optim.Adam(model.parameters(), lr=settings.lr, betas=settings.betas)
@@ -177,7 +182,7 @@ def train_layer(train: MapSource, test: MapSource, config: CNNConfig, settings: 
             last = step + 1 == steps_per_epoch
             if path and not last and settings.checkpoint_every and \
                     (step + 1) % settings.checkpoint_every == 0:
-                save_checkpoint(path, model, optim, epoch, step + 1, history, settings)
+                save_checkpoint(path, model, optim, epoch, step + 1, history, settings, extra)
             if max_steps is not None and steps_done >= max_steps and not last:
                 return TrainResult(model.eval(), history, resumed and resumed[:2])
         epoch, step = epoch + 1, 0
@@ -189,7 +194,7 @@ def train_layer(train: MapSource, test: MapSource, config: CNNConfig, settings: 
                        f"{history[-1]['train_loss']:.4f} val accuracy {val:.3f} "
                        f"(chance {1 / train.n_features:.3f})")
         if path:
-            save_checkpoint(path, model, optim, epoch, 0, history, settings)
+            save_checkpoint(path, model, optim, epoch, 0, history, settings, extra)
         if max_steps is not None and steps_done >= max_steps:
             break
     return TrainResult(model.eval(), history, resumed and resumed[:2])

@@ -1,0 +1,202 @@
+"""`netbend cluster ...`: activation datasets, metric CNNs, k-means cluster files, pictures, scores."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from netbend.cli.common import device_option, model_option, pick_device
+
+preset_option = click.option("--preset", default="default", show_default=True,
+                             help="paper (the paper's numbers) or default (minutes on a CPU).")
+layers_option = click.option("--layers", default=None,
+                             help="Comma list of paper layer numbers or module paths "
+                                  "(default: the model's numbered layers, else every layer).")
+seed_option = click.option("--seed", default=0, show_default=True, type=int,
+                           help="Seed of the dataset latents, CNN initialisation and k-means.")
+
+
+def _layers(text: str | None) -> list[str] | None:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else None
+
+
+def _model(model_path: str | None, device: str):
+    from netbend.models import load_model
+
+    return load_model(model_path, device=pick_device(device))
+
+
+def _preset(name: str, **overrides):
+    from netbend.clustering.presets import get_preset
+
+    return get_preset(name).with_overrides(**overrides)
+
+
+@click.group("cluster")
+def cluster_group() -> None:
+    """Group each layer's features into clusters by the similarity of their activation maps.
+
+    \b
+    All steps at once (default preset: minutes on a CPU):
+      netbend cluster run --out-dir runs/faces
+      netbend generate --plan examples/remove_eyes.yaml --clusters runs/faces/clusters.json
+    Step by step:
+      netbend cluster dataset --out runs/faces/dataset
+      netbend cluster train --dataset runs/faces/dataset --out runs/faces/cnn
+      netbend cluster assign --cnn runs/faces/cnn --out runs/faces/clusters.json
+    """
+
+
+@cluster_group.command("dataset")
+@model_option
+@device_option
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Dataset folder.")
+@preset_option
+@layers_option
+@seed_option
+@click.option("--n-train", type=int, default=None, help="Training latents (preset's if unset).")
+@click.option("--n-test", type=int, default=None, help="Test latents (preset's if unset).")
+@click.option("--max-side", type=int, default=None,
+              help="Downsample maps whose larger side exceeds this many pixels.")
+def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, max_side):
+    """Write every feature map of the chosen layers for seeded latents, in chunks."""
+    from netbend.clustering.dataset import build_dataset
+
+    p = _preset(preset, n_train=n_train, n_test=n_test, max_side=max_side)
+    ds = build_dataset(_model(model_path, device), out, n_train=p.n_train, n_test=p.n_test,
+                       layers=_layers(layers), max_side=p.max_side, seed=seed)
+    click.echo(f"{out}: {len(ds.layers)} layers, {p.n_train} train / {p.n_test} test latents")
+
+
+@cluster_group.command("train")
+@click.option("--dataset", "dataset_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder for the per-layer CNN checkpoints.")
+@preset_option
+@layers_option
+@seed_option
+@click.option("--epochs", type=int, default=None, help="Epochs (preset's if unset).")
+@click.option("--batch-size", type=int, default=None, help="Batch size (preset's or table's).")
+@click.option("--restart", is_flag=True, help="Discard existing checkpoints instead of resuming.")
+def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, restart):
+    """Train one metric CNN per layer; resumes from checkpoints after an interruption."""
+    from netbend.clustering.dataset import ActivationDataset
+    from netbend.clustering.pipeline import train_all
+
+    p = _preset(preset, epochs=epochs, batch_size=batch_size)
+    report = train_all(ActivationDataset(dataset_dir), out, p, seed=seed, keys=_layers(layers),
+                       restart=restart)
+    for key, r in report.items():
+        click.echo(f"layer {key}: val accuracy {r['val_accuracy']:.3f} (chance {r['chance']:.3f}),"
+                   f" {r['wall_s']:.1f} s")
+
+
+@cluster_group.command("assign")
+@model_option
+@device_option
+@click.option("--cnn", "cnn_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="Cluster file.")
+@layers_option
+@seed_option
+@click.option("--mode", type=click.Choice(["general", "sample"]), default="general",
+              show_default=True, help="Mean embedding over N latents, or one latent's.")
+@click.option("--n-general", type=int, default=64, show_default=True)
+@click.option("--latent-seed", type=int, default=0, show_default=True,
+              help="The latent for --mode sample.")
+@click.option("--k", type=int, default=None, help="Clusters per layer (default: the tables').")
+@click.option("--restarts", type=int, default=1, show_default=True,
+              help="Forgy initialisations; the lowest inertia wins.")
+def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, latent_seed, k,
+               restarts):
+    """Embed each feature with its layer's CNN and cluster the embeddings with k-means."""
+    from netbend.clustering.pipeline import assign
+    from netbend.clusters import save_clusters
+
+    cs = assign(_model(model_path, device), cnn_dir, _layers(layers), mode=mode, n_general=n_general,
+                latent_seed=latent_seed, k=k, seed=seed, restarts=restarts)
+    save_clusters(cs, out)
+    click.echo(f"{out}: " + ", ".join(f"layer {key}: {[len(c) for c in v]}"
+                                      for key, v in cs.layers.items()))
+
+
+@cluster_group.command("run")
+@model_option
+@device_option
+@click.option("--out-dir", required=True, type=click.Path(file_okay=False))
+@click.option("--out", default=None, type=click.Path(dir_okay=False),
+              help="Cluster file (default: OUT_DIR/clusters.json).")
+@preset_option
+@layers_option
+@seed_option
+@click.option("--mode", type=click.Choice(["general", "sample"]), default="general",
+              show_default=True)
+@click.option("--latent-seed", type=int, default=0, show_default=True)
+@click.option("--k", type=int, default=None, help="Clusters per layer (default: the tables').")
+@click.option("--epochs", type=int, default=None)
+@click.option("--n-train", type=int, default=None)
+@click.option("--n-test", type=int, default=None)
+@click.option("--max-side", type=int, default=None)
+@click.option("--dry-run", is_flag=True, help="Print the per-layer settings and stop.")
+def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent_seed, k, epochs,
+            n_train, n_test, max_side, dry_run):
+    """All steps: dataset, CNN training, embedding, k-means, cluster file (each resumes)."""
+    from netbend.clustering.pipeline import describe, run_pipeline
+
+    p = _preset(preset, epochs=epochs, n_train=n_train, n_test=n_test, max_side=max_side)
+    model = _model(model_path, device)
+    if dry_run:
+        click.echo(json.dumps({"preset": p.to_dict(), "layers": describe(model, p, _layers(layers))},
+                              indent=1))
+        return
+    cs, timing = run_pipeline(model, out_dir, preset=p, layers=_layers(layers), seed=seed,
+                              mode=mode, latent_seed=latent_seed, k=k, out=out)
+    from netbend.fileio import atomic_write_text
+
+    atomic_write_text(Path(out_dir) / "timing.json", json.dumps(timing, indent=1))
+    click.echo(f"{out or Path(out_dir) / 'clusters.json'}: {len(cs.layers)} layers in "
+               f"{timing['total_wall_s']:.1f} s")
+
+
+@cluster_group.command("show")
+@model_option
+@device_option
+@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False))
+@layers_option
+@click.option("--latent-seed", type=int, default=0, show_default=True)
+@click.option("--factor", type=float, default=5.0, show_default=True,
+              help="Multiplier for the last column.")
+def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor):
+    """One image per layer: a row per cluster (heat map, ablated, multiplied)."""
+    from netbend.clustering.show import show
+    from netbend.clusters import load_clusters
+
+    paths = show(_model(model_path, device), load_clusters(clusters_path), out,
+                 keys=_layers(layers), seed=latent_seed, factor=factor)
+    click.echo("\n".join(str(p) for p in paths))
+
+
+@cluster_group.command("export")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.argument("dest", type=click.Path(dir_okay=False))
+def export_cmd(src, dest):
+    """Write a cluster file in the original project's YAML format."""
+    from netbend.clusters import load_clusters, save_clusters
+
+    save_clusters(load_clusters(src), dest, original=True)
+    click.echo(dest)
+
+
+@cluster_group.command("import")
+@click.argument("src", type=click.Path(dir_okay=False))
+@click.argument("dest", type=click.Path(dir_okay=False))
+def import_cmd(src, dest):
+    """Convert an original-project YAML cluster file to netbend's JSON format."""
+    from netbend.clusters import load_clusters, save_clusters
+
+    save_clusters(load_clusters(src), dest)
+    click.echo(dest)
+
+
+COMMANDS = [cluster_group]

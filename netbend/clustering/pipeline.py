@@ -1,0 +1,130 @@
+"""The whole clustering pipeline: dataset -> one CNN per layer -> embeddings -> k-means -> file.
+
+Python use::
+
+    from netbend.models import load_model
+    from netbend.clustering.pipeline import run_pipeline
+    clusters = run_pipeline(load_model(None), "runs/faces", preset="default")
+
+writes ``runs/faces/{dataset,cnn}/`` and ``runs/faces/clusters.json``. Every step resumes: the
+dataset's chunks and the CNN checkpoints already on disk are kept.
+"""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+from netbend.clustering.dataset import ActivationDataset, build_dataset, model_family
+from netbend.clustering.embed import (checkpoint_file, cluster_embeddings, embed_seeds,
+                                      load_embedders)
+from netbend.clustering.model import CNNConfig
+from netbend.clustering.presets import Preset, cnn_depth, get_preset, table_k_and_batch
+from netbend.clustering.train import TrainSettings, train_layer
+from netbend.clusters import ClusterSet, save_clusters
+from netbend.errors import NetbendError
+
+MODES = ("general", "sample")
+GENERAL_SEED_BASE = 500_000_000  # general-purpose latents: disjoint from dataset seeds
+
+
+def layer_settings(row: dict[str, Any], preset: Preset, family: str) -> dict[str, int]:
+    """CNN depth (from the stored map size), k and batch size (from the original size)."""
+    k, batch = table_k_and_batch(*row["original_size"], family=family, number=row["number"])
+    return {"depth": cnn_depth(*row["size"]), "k": k,
+            "batch_size": preset.batch_size or batch}
+
+
+def describe(model: Any, preset: Preset | str, layers: Sequence[int | str] | None = None
+             ) -> list[dict[str, Any]]:
+    """What the pipeline would do per layer (for ``--dry-run``): sizes, depth, k, batch."""
+    from netbend.clustering.capture import choose_layers, stored_size
+
+    preset, family = _resolve(preset), model_family(model)
+    rows = []
+    for l in choose_layers(model, layers):
+        row = {"key": l.key, "path": l.path, "number": l.number, "channels": l.channels,
+               "original_size": [l.height, l.width],
+               "size": list(stored_size(l.height, l.width, preset.max_side))}
+        rows.append({**row, **layer_settings(row, preset, family)})
+    return rows
+
+
+def _resolve(preset: Preset | str) -> Preset:
+    return get_preset(preset) if isinstance(preset, str) else preset
+
+
+def train_all(dataset: ActivationDataset, cnn_dir: str | os.PathLike, preset: Preset | str, *,
+              seed: int = 0, keys: Sequence[str] | None = None,
+              progress: bool = True, restart: bool = False) -> dict[str, dict[str, Any]]:
+    """Train (or resume) the CNN of every dataset layer; returns per-layer timing and accuracy."""
+    preset = _resolve(preset)
+    family = dataset.meta["model"].get("family", "stylegan2")
+    report = {}
+    for key in keys or list(dataset.layers):
+        row = dataset.layer(key)
+        lay = layer_settings(row, preset, family)
+        ckpt = checkpoint_file(cnn_dir, key)
+        if restart and ckpt.is_file():
+            ckpt.unlink()
+        cfg = CNNConfig(*row["size"], n_features=row["channels"], depth=lay["depth"],
+                        width=preset.width, bottleneck=preset.bottleneck)
+        settings = TrainSettings(epochs=preset.epochs, batch_size=lay["batch_size"], lr=preset.lr,
+                                 betas=preset.betas, seed=seed, norm=(row["mean"], row["std"]),
+                                 checkpoint_every=200)
+        start = time.process_time(), time.perf_counter()
+        res = train_layer(dataset.maps(key, "train"), dataset.maps(key, "test"), cfg, settings,
+                          checkpoint=ckpt, progress=progress, desc=f"layer {key}",
+                          extra={"key": key, "path": row["path"], "k": lay["k"]})
+        report[key] = {**lay, "cpu_s": time.process_time() - start[0],
+                       "wall_s": time.perf_counter() - start[1],
+                       "val_accuracy": res.history[-1]["val_accuracy"] if res.history else None,
+                       "chance": 1 / row["channels"]}
+    return report
+
+
+def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = None, *, mode: str = "general",
+           n_general: int = 64, latent_seed: int = 0, k: int | None = None, seed: int = 0,
+           restarts: int = 1, settings: dict[str, Any] | None = None) -> ClusterSet:
+    """Embed every layer's features and cluster them (``mode``: 'general' or 'sample')."""
+    if mode not in MODES:
+        raise NetbendError(f"--mode: must be one of {', '.join(MODES)}, got '{mode}'")
+    embedders = load_embedders(cnn_dir, keys)
+    seeds = ([latent_seed] if mode == "sample"
+             else list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + n_general)))
+    emb = embed_seeds(model, embedders, seeds)
+    ks = {key: k or e.k for key, e in embedders.items()}
+    clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts)
+    meta = {"model": getattr(model, "name", "?"), "model_hash": getattr(model, "model_hash", "?"),
+            "method": "cnn-embedding", "mode": mode, "seed": seed,
+            "latents": ({"seed": latent_seed} if mode == "sample"
+                        else {"seeds": f"{seeds[0]}-{seeds[-1]}", "n": len(seeds)}),
+            "k": ks, "paths": {key: e.path for key, e in embedders.items()},
+            "val_accuracy": {key: e.val_accuracy for key, e in embedders.items()},
+            "settings": settings or {}}
+    return ClusterSet(clusters, meta, source=str(cnn_dir))
+
+
+def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str = "default",
+                 layers: Sequence[int | str] | None = None, seed: int = 0, mode: str = "general",
+                 latent_seed: int = 0, k: int | None = None, progress: bool = True,
+                 out: str | os.PathLike | None = None) -> tuple[ClusterSet, dict[str, Any]]:
+    """All steps; writes the cluster file (default ``out_dir/clusters.json``)."""
+    preset = _resolve(preset)
+    out_dir = Path(out_dir)
+    timing: dict[str, Any] = {}
+    t0 = time.perf_counter()
+    ds = build_dataset(model, out_dir / "dataset", n_train=preset.n_train, n_test=preset.n_test,
+                       layers=layers, max_side=preset.max_side, seed=seed, progress=progress)
+    timing["dataset_wall_s"] = time.perf_counter() - t0
+    timing["layers"] = train_all(ds, out_dir / "cnn", preset, seed=seed, progress=progress)
+    t1 = time.perf_counter()
+    clusters = assign(model, out_dir / "cnn", list(ds.layers), mode=mode,
+                      n_general=preset.n_general or preset.n_train, latent_seed=latent_seed, k=k,
+                      seed=seed, restarts=preset.kmeans_restarts,
+                      settings={"preset": preset.to_dict(), "dataset_seed": seed})
+    timing["assign_wall_s"] = time.perf_counter() - t1
+    timing["total_wall_s"] = time.perf_counter() - t0
+    save_clusters(clusters, out or out_dir / "clusters.json")
+    return clusters, timing
