@@ -8,5 +8,6 @@ from netbend.transforms.registry import (
     register_transform,
 )
 from netbend.transforms import numerical  # noqa: F401  (registers)
+from netbend.transforms import affine, filters, morphology  # noqa: F401  (register)
 
 __all__ = ["REQUIRED", "TRANSFORMS", "Param", "TransformSpec", "get_transform", "register_transform"]

@@ -1,0 +1,68 @@
+"""Shared machinery for the spatial transforms: slabs, working dtype, separable products.
+
+Spatial transforms see the selected features as M = N*C independent maps ``[M, H, W]``.
+On the CPU a kernel that makes several passes over its data runs on consecutive *slabs*
+of maps sized to stay in the L2 cache (``SLAB_BYTES``); each slab is one vectorised call
+over many maps. This is memory blocking, not a loop over channels: the number of slabs
+depends on bytes, and on CUDA the whole tensor is one slab. Set ``SLAB_BYTES = 0`` to
+run every kernel in a single call.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+
+SLAB_BYTES = 1 << 19  # 512 KiB of input maps per slab on the CPU
+
+_HALF = (torch.float16, torch.bfloat16)
+
+
+def work_dtype(x: torch.Tensor) -> torch.dtype:
+    """The dtype to compute in: float32 for half types on the CPU, else ``x.dtype``."""
+    if x.device.type == "cpu" and x.dtype in _HALF:
+        return torch.float32
+    return x.dtype if x.is_floating_point() else torch.float32
+
+
+def as_maps(x: torch.Tensor) -> torch.Tensor:
+    """View ``[N, C, H, W]`` as ``[M, H, W]`` maps in the working dtype (no copy if possible)."""
+    if x.dim() != 4:
+        raise ValueError(f"expected an [N, C, H, W] tensor, got shape {tuple(x.shape)}")
+    n, c, h, w = x.shape
+    return x.to(work_dtype(x)).reshape(n * c, h, w)  # [M, H, W]
+
+
+def slab_size(maps: torch.Tensor) -> int:
+    """How many maps (rows of dim 0) one slab holds: all of them on CUDA or with slabs off."""
+    m = maps.shape[0]
+    if maps.device.type != "cpu" or SLAB_BYTES <= 0:
+        return max(m, 1)
+    return max(1, SLAB_BYTES // max(1, maps[:1].numel() * maps.element_size()))
+
+
+def run_slabs(
+    kernel: Callable[[torch.Tensor, torch.Tensor], None], maps: torch.Tensor, out: torch.Tensor
+) -> torch.Tensor:
+    """Apply ``kernel(src_slab, dst_slab)`` to consecutive slabs of maps (dim 0)."""
+    step = slab_size(maps)
+    for start in range(0, maps.shape[0], step):
+        kernel(maps[start:start + step], out[start:start + step])
+    return out
+
+
+def separable(maps: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
+    """``rows @ map @ cols.T`` for every map: a linear operator acting on each axis.
+
+    ``rows`` is ``[H', H]`` and ``cols`` is ``[W', W]``; returns ``[M, H', W']``.
+    """
+    m, h, w = maps.shape
+    tmp = torch.matmul(maps.reshape(m * h, w), cols.t())  # [M*H, W']
+    tmp = tmp.view(m, h, -1).transpose(1, 2).reshape(-1, h)  # [M*W', H]
+    out = torch.matmul(tmp, rows.t())  # [M*W', H']
+    return out.view(m, -1, rows.shape[0]).transpose(1, 2)  # [M, H', W'] (strided)
+
+
+def restore(maps: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
+    """``[M, H, W]`` maps back to ``like``'s shape, dtype and memory layout (contiguous)."""
+    return maps.reshape(like.shape).to(like.dtype).contiguous()

@@ -1,0 +1,179 @@
+"""Affine transforms of each feature map: flips, translation, scaling, rotation.
+
+Conventions (the same as OpenCV ``warpAffine(..., INTER_LINEAR, BORDER_CONSTANT, 0)``):
+image coordinates with x to the right and y *down*, pixel centres at integers, the centre
+of an ``H x W`` map at ``((W-1)/2, (H-1)/2)``. Every output pixel samples the input at the
+inverse-mapped position with bilinear interpolation; samples outside the map read 0
+(zero fill). Maps may be rectangular (audio spectrogram layers are e.g. 17 x 65).
+
+When every sample falls exactly on a pixel centre (flips, 90-degree rotations of square
+maps, whole-pixel shifts, neutral parameters) the values are copied, bit for bit.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from netbend.transforms import _kernels as K
+from netbend.transforms.registry import Param, register_transform
+
+_EXACT_TOL = 1e-6  # sample positions this close to a pixel centre are taken as exact
+
+
+def affine_matrix_rotate(h: int, w: int, degrees: float) -> np.ndarray:
+    """Forward 2x3 matrix rotating counter-clockwise (as seen) about the map centre."""
+    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+    t = math.radians(degrees)
+    a, b = math.cos(t), math.sin(t)
+    return np.array([[a, b, (1 - a) * cx - b * cy], [-b, a, b * cx + (1 - a) * cy]])
+
+
+def affine_matrix_scale(h: int, w: int, kx: float, ky: float) -> np.ndarray:
+    """Forward 2x3 matrix scaling by (kx, ky) about the map centre."""
+    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+    return np.array([[kx, 0.0, (1 - kx) * cx], [0.0, ky, (1 - ky) * cy]])
+
+
+def affine_matrix_translate(h: int, w: int, px: float, py: float) -> np.ndarray:
+    """Forward 2x3 matrix moving content by (px*W, py*H) pixels (right, down)."""
+    return np.array([[1.0, 0.0, px * w], [0.0, 1.0, py * h]])
+
+
+@lru_cache(maxsize=128)
+def _plan(h: int, w: int, m: tuple[float, ...], device: str):
+    """Sampling table for one (map size, matrix, device).
+
+    Returns ``("exact", idx, keep)`` when every sample is a pixel centre (``idx`` [H*W]
+    source indices, ``keep`` [H*W] bool or None), else ``("bilinear", idx, wts)`` with
+    4 source indices and weights per output pixel, flattened pixel-major ([H*W*4]).
+    """
+    fwd = np.vstack([np.array(m, dtype=np.float64).reshape(2, 3), [0.0, 0.0, 1.0]])
+    inv = np.linalg.inv(fwd)[:2]  # output pixel -> input position
+    ys, xs = np.meshgrid(np.arange(h, dtype=np.float64), np.arange(w, dtype=np.float64), indexing="ij")
+    sx = (inv[0, 0] * xs + inv[0, 1] * ys + inv[0, 2]).ravel()  # [H*W]
+    sy = (inv[1, 0] * xs + inv[1, 1] * ys + inv[1, 2]).ravel()
+    dev = torch.device(device)
+    rx, ry = np.rint(sx), np.rint(sy)
+    if np.abs(sx - rx).max() < _EXACT_TOL and np.abs(sy - ry).max() < _EXACT_TOL:
+        inside = (rx >= 0) & (rx < w) & (ry >= 0) & (ry < h)
+        idx = np.where(inside, ry * w + rx, 0).astype(np.int64)
+        keep = None if inside.all() else torch.from_numpy(inside).to(dev)
+        return "exact", torch.from_numpy(idx).to(dev), keep
+    x0, y0 = np.floor(sx), np.floor(sy)
+    fx, fy = sx - x0, sy - y0
+    idx, wts = [], []
+    for dy, dx, wt in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
+                       (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):
+        cx, cy = x0 + dx, y0 + dy
+        ok = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
+        idx.append(np.where(ok, cy * w + cx, 0))
+        wts.append(np.where(ok, wt, 0.0))
+    idx = torch.from_numpy(np.stack(idx, 1).astype(np.int64).ravel()).to(dev)  # [H*W*4]
+    wts = torch.from_numpy(np.stack(wts, 1).ravel()).to(dev)  # [H*W*4] float64
+    return "bilinear", idx, wts
+
+
+def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
+    """Warp every map of ``x`` [N, C, H, W] by the forward 2x3 ``matrix`` (OpenCV's ``M``).
+
+    ``matrix`` maps input (x, y) to output (x, y) in pixels. Bilinear, zero fill.
+
+    >>> x = torch.arange(4.0).view(1, 1, 1, 4)
+    >>> warp_affine(x, [[1, 0, 1], [0, 1, 0]])  # one pixel to the right
+    tensor([[[[0., 0., 1., 2.]]]])
+    """
+    n, c, h, w = x.shape
+    m = tuple(float(v) for v in np.asarray(matrix, dtype=np.float64).ravel())
+    kind, idx, aux = _plan(h, w, m, str(x.device))
+    maps = K.as_maps(x).reshape(n * c, h * w)  # [M, H*W]
+    if kind == "exact":
+        out = maps.index_select(1, idx)  # [M, H*W]
+        if aux is not None:
+            out.mul_(aux.to(out.dtype))
+        return K.restore(out, x)
+    wts = aux.to(maps.dtype)
+    offsets = torch.arange(0, idx.numel(), 4, device=x.device)
+    out = torch.empty_like(maps)
+
+    def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:  # [B, H*W] each
+        table = src.t().contiguous()  # [H*W, B]: one row per pixel, all maps side by side
+        got = F.embedding_bag(idx, table, offsets, mode="sum", per_sample_weights=wts)  # [H*W, B]
+        dst.copy_(got.t())
+
+    return K.restore(K.run_slabs(kernel, maps, out), x)
+
+
+@register_transform(
+    "flip-h",
+    description="Mirror each map left-right (x -> W-1-x).",
+    aliases=("flip-horizontal",),
+)
+def flip_h(x: torch.Tensor) -> torch.Tensor:
+    """Mirror left-right: column j takes column W-1-j. ``flip_h(x)`` equals ``x.flip(-1)``."""
+    return x.flip(-1)
+
+
+@register_transform(
+    "flip-v",
+    description="Mirror each map top-bottom (y -> H-1-y).",
+    aliases=("flip-vertical",),
+)
+def flip_v(x: torch.Tensor) -> torch.Tensor:
+    """Mirror top-bottom: row i takes row H-1-i. ``flip_v(x)`` equals ``x.flip(-2)``."""
+    return x.flip(-2)
+
+
+@register_transform(
+    "translate",
+    params=[
+        Param("px", float, min=-1.0, max=1.0, unit="x width", doc="shift right (+) or left (-)"),
+        Param("py", float, min=-1.0, max=1.0, unit="x height", doc="shift down (+) or up (-)"),
+    ],
+    description="Shift each map by (px*W, py*H) pixels; +px right, +py down; zero fill.",
+)
+def translate(x: torch.Tensor, *, px: float, py: float) -> torch.Tensor:
+    """Move content by ``px`` widths to the right and ``py`` heights down (y points down).
+
+    Uncovered pixels are 0; fractional pixel shifts interpolate bilinearly.
+    Example: on a 1 x 4 map ``[0, 1, 2, 3]``, ``translate(px=0.25, py=0)`` gives
+    ``[0, 0, 1, 2]``.
+    """
+    h, w = x.shape[-2:]
+    return warp_affine(x, affine_matrix_translate(h, w, px, py))
+
+
+@register_transform(
+    "scale",
+    params=[
+        Param("kx", float, min=1e-6, unit="factor", doc="horizontal factor (> 0; > 1 enlarges)"),
+        Param("ky", float, default=None, min=1e-6, unit="factor", doc="vertical factor (default kx)"),
+    ],
+    description="Scale each map about its centre by (kx, ky); k > 1 enlarges; zero fill.",
+)
+def scale(x: torch.Tensor, *, kx: float, ky: float | None = None) -> torch.Tensor:
+    """Scale about the centre ((W-1)/2, (H-1)/2): output(p) = input(c + (p - c) / k).
+
+    ``ky`` defaults to ``kx``. Shrinking (k < 1) leaves a zero border.
+    Example: ``scale(x, kx=2)`` on a 1 x 3 map ``[1, 2, 3]`` gives ``[1.5, 2, 2.5]``.
+    """
+    h, w = x.shape[-2:]
+    return warp_affine(x, affine_matrix_scale(h, w, kx, kx if ky is None else ky))
+
+
+@register_transform(
+    "rotate",
+    params=[Param("angle", float, unit="degrees", doc="counter-clockwise as seen (y down)")],
+    description="Rotate each map about its centre by angle degrees, counter-clockwise; zero fill.",
+)
+def rotate(x: torch.Tensor, *, angle: float) -> torch.Tensor:
+    """Rotate counter-clockwise as seen on screen, about ((W-1)/2, (H-1)/2); OpenCV's
+    ``getRotationMatrix2D(centre, angle, 1)``. Corners leaving the map are lost, uncovered
+    pixels are 0. Multiples of 90 degrees on square maps equal ``torch.rot90`` exactly.
+    Example: ``rotate(x, angle=90)`` on ``[[1, 2], [3, 4]]`` gives ``[[2, 4], [1, 3]]``.
+    """
+    h, w = x.shape[-2:]
+    return warp_affine(x, affine_matrix_rotate(h, w, angle))
