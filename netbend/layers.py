@@ -79,8 +79,10 @@ def find_layer(model: Any, layer: int | str, *, where: str = "") -> LayerInfo:
     """The layer a plan names, by paper number or dotted module path."""
     layers = list_layers(model)
     by_path = {info.path: info for info in layers}
+    paper = getattr(model, "paper_layers", {})
+    if isinstance(layer, int) and layer not in paper and str(layer) in by_path and not paper:
+        layer = str(layer)  # a numbered child of an nn.Sequential, in a model without paper numbers
     if isinstance(layer, int):
-        paper = getattr(model, "paper_layers", {})
         if layer not in paper:
             span = f"layers {min(paper)}-{max(paper)}" if paper else "no numbered layers: use a module path"
             raise NetbendError(f"{where}layer: {getattr(model, 'name', 'the model')} has no layer {layer} "
