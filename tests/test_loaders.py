@@ -53,7 +53,8 @@ def test_rosinality_converted_checkpoint_matches_reference():
 def test_rosinality_training_checkpoint_with_args(rosinality_ckpt, tmp_path):
     sd = rosinality_ckpt["g_ema"]
     args = argparse.Namespace(size=32, arch="stylegan2", n_mlp=2, latent=32, channel_multiplier=1)
-    optim = torch.optim.Adam([torch.nn.Parameter(torch.zeros(2))]).state_dict()
+    optim = {"state": {0: {"step": torch.tensor(3.0), "exp_avg": torch.zeros(2), "exp_avg_sq": torch.zeros(2)}},
+             "param_groups": [{"lr": 0.002, "betas": (0.0, 0.99), "eps": 1e-8, "params": [0]}]}  # Adam's layout
     torch.save({"g": {k: v * 0 for k, v in sd.items()}, "d": {"convs.0.0.weight": torch.zeros(1)},
                 "g_ema": sd, "g_optim": optim, "d_optim": optim, "args": args, "ada_aug_p": 0.0},
                tmp_path / "train.pt")

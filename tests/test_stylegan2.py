@@ -183,3 +183,16 @@ def test_missing_and_unreadable_files(tmp_path):
         load_model(tmp_path / "notes.txt")
     with pytest.raises(NetbendError, match="no model.safetensors"):
         load_model(tmp_path)
+
+
+def test_bad_native_files(model, tmp_path):
+    from safetensors.torch import save_file
+
+    data = save_native(model, tmp_path / "m.safetensors").read_bytes()
+    (tmp_path / "cut.safetensors").write_bytes(data[: len(data) // 2])
+    with pytest.raises(NetbendError, match="not a readable safetensors file") as err:
+        load_model(tmp_path / "cut.safetensors")
+    assert "\n" not in str(err.value)
+    save_file({"x": torch.zeros(2)}, str(tmp_path / "plain.safetensors"))
+    with pytest.raises(NetbendError, match="no 'netbend' metadata"):
+        load_model(tmp_path / "plain.safetensors")
