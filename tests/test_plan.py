@@ -90,7 +90,7 @@ def test_bad_files(tmp_path: Path):
 
 
 def test_roundtrip_and_immutability():
-    plan = Plan.from_dict({"transforms": [{"layer": "convs.2", "transform": "rotate", "params": {"degrees": 45},
+    plan = Plan.from_dict({"transforms": [{"layer": "convs.2", "transform": "rotate", "params": {"angle": 45},
                                            "features": "indices", "feature-param": [3, 1, 3]}]})
     entry = plan.transforms[0]
     assert entry.layer == "convs.2" and entry.feature_param == (1, 3)
