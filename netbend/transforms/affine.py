@@ -43,13 +43,26 @@ def affine_matrix_translate(h: int, w: int, px: float, py: float) -> np.ndarray:
     return np.array([[1.0, 0.0, px * w], [0.0, 1.0, py * h]])
 
 
+def _taps(pos: np.ndarray, n: int):
+    """Two-tap linear interpolation along one axis: (idx0, idx1, w0, w1) for ``pos``."""
+    p0 = np.floor(pos)
+    frac = pos - p0
+    out = []
+    for k, wt in ((0, 1 - frac), (1, frac)):
+        src = p0 + k
+        ok = (src >= 0) & (src < n)
+        out.append((np.where(ok, src, 0).astype(np.int64), np.where(ok, wt, 0.0)))
+    return out
+
+
 @lru_cache(maxsize=128)
 def _plan(h: int, w: int, m: tuple[float, ...], device: str):
-    """Sampling table for one (map size, matrix, device).
+    """Sampling table for one (map size, forward matrix, device), built once.
 
-    Returns ``("exact", idx, keep)`` when every sample is a pixel centre (``idx`` [H*W]
-    source indices, ``keep`` [H*W] bool or None), else ``("bilinear", idx, wts)`` with
-    4 source indices and weights per output pixel, flattened pixel-major ([H*W*4]).
+    ``("exact", idx, keep)``: every sample is a pixel centre; ``idx`` [H*W] source index,
+    ``keep`` [H*W] bool (None when all inside). Otherwise ``("bilinear", idx, wts)``: four
+    source indices and weights per output pixel, pixel-major ([H*W*4]); a corner outside
+    the map has weight 0 (zero fill).
     """
     fwd = np.vstack([np.array(m, dtype=np.float64).reshape(2, 3), [0.0, 0.0, 1.0]])
     inv = np.linalg.inv(fwd)[:2]  # output pixel -> input position
@@ -63,18 +76,25 @@ def _plan(h: int, w: int, m: tuple[float, ...], device: str):
         idx = np.where(inside, ry * w + rx, 0).astype(np.int64)
         keep = None if inside.all() else torch.from_numpy(inside).to(dev)
         return "exact", torch.from_numpy(idx).to(dev), keep
-    x0, y0 = np.floor(sx), np.floor(sy)
-    fx, fy = sx - x0, sy - y0
-    idx, wts = [], []
-    for dy, dx, wt in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
-                       (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):
-        cx, cy = x0 + dx, y0 + dy
-        ok = (cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)
-        idx.append(np.where(ok, cy * w + cx, 0))
-        wts.append(np.where(ok, wt, 0.0))
-    idx = torch.from_numpy(np.stack(idx, 1).astype(np.int64).ravel()).to(dev)  # [H*W*4]
-    wts = torch.from_numpy(np.stack(wts, 1).ravel()).to(dev)  # [H*W*4] float64
+    tx, ty = _taps(sx, w), _taps(sy, h)
+    idx = np.stack([ty[a][0] * w + tx[b][0] for a in (0, 1) for b in (0, 1)], 1)  # [H*W, 4]
+    wts = np.stack([ty[a][1] * tx[b][1] for a in (0, 1) for b in (0, 1)], 1)
+    idx = torch.from_numpy(idx.ravel()).to(dev)  # [H*W*4]
+    wts = torch.from_numpy(wts.ravel()).to(dev)  # [H*W*4] float64
     return "bilinear", idx, wts
+
+
+def _bilinear_kernel(idx: torch.Tensor, wts: torch.Tensor):
+    offsets = torch.arange(0, idx.numel(), 4, device=idx.device)
+
+    def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:  # [B, H, W] each
+        b = src.shape[0]
+        table = src.reshape(b, -1).t().contiguous()  # [H*W, B]: a row per pixel, maps side by side
+        got = F.embedding_bag(idx, table, offsets, mode="sum",
+                              per_sample_weights=wts.to(src.dtype))  # [H*W, B]
+        dst.view(b, -1).copy_(got.t())
+
+    return kernel
 
 
 def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
@@ -88,23 +108,25 @@ def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
     """
     n, c, h, w = x.shape
     m = tuple(float(v) for v in np.asarray(matrix, dtype=np.float64).ravel())
-    kind, idx, aux = _plan(h, w, m, str(x.device))
-    maps = K.as_maps(x).reshape(n * c, h * w)  # [M, H*W]
+    kind, a, b = _plan(h, w, m, str(x.device))
+    maps = K.as_maps(x)  # [M, H, W]
     if kind == "exact":
-        out = maps.index_select(1, idx)  # [M, H*W]
-        if aux is not None:
-            out.mul_(aux.to(out.dtype))
+        flat = maps.reshape(n * c, h * w)  # [M, H*W]
+        out = torch.index_select(flat, 1, a, out=K.empty_like(flat))
+        if b is not None:
+            out.mul_(b.to(out.dtype))
         return K.restore(out, x)
-    wts = aux.to(maps.dtype)
-    offsets = torch.arange(0, idx.numel(), 4, device=x.device)
-    out = torch.empty_like(maps)
+    return K.restore(K.run_slabs(_bilinear_kernel(a, b), maps, K.empty_like(maps)), x)
 
-    def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:  # [B, H*W] each
-        table = src.t().contiguous()  # [H*W, B]: one row per pixel, all maps side by side
-        got = F.embedding_bag(idx, table, offsets, mode="sum", per_sample_weights=wts)  # [H*W, B]
-        dst.copy_(got.t())
 
-    return K.restore(K.run_slabs(kernel, maps, out), x)
+def _reverse(x: torch.Tensor, dim: int) -> torch.Tensor:
+    """``x.flip(dim)`` for dim -1 or -2, written into a :func:`_kernels.empty` output."""
+    n = x.shape[dim]
+    rev = torch.arange(n - 1, -1, -1, device=x.device)
+    src = x.contiguous().view(-1, n) if dim == -1 else x.contiguous().view(-1, n, x.shape[-1])
+    out = K.empty_like(x)
+    torch.index_select(src, 1, rev, out=out.view(src.shape))
+    return out
 
 
 @register_transform(
@@ -114,7 +136,7 @@ def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
 )
 def flip_h(x: torch.Tensor) -> torch.Tensor:
     """Mirror left-right: column j takes column W-1-j. ``flip_h(x)`` equals ``x.flip(-1)``."""
-    return x.flip(-1)
+    return _reverse(x, -1)
 
 
 @register_transform(
@@ -124,7 +146,7 @@ def flip_h(x: torch.Tensor) -> torch.Tensor:
 )
 def flip_v(x: torch.Tensor) -> torch.Tensor:
     """Mirror top-bottom: row i takes row H-1-i. ``flip_v(x)`` equals ``x.flip(-2)``."""
-    return x.flip(-2)
+    return _reverse(x, -2)
 
 
 @register_transform(

@@ -29,7 +29,8 @@ def noise(x: torch.Tensor, *, std: float, seed: int = 0) -> torch.Tensor:
         return x.clone()
     gen = torch.Generator(device=x.device)
     gen.manual_seed(seed)
-    eps = torch.randn(x.shape, generator=gen, device=x.device, dtype=torch.float32)
+    eps = K.empty(tuple(x.shape), torch.float32, x.device)
+    torch.randn(x.shape, generator=gen, out=eps)
     return eps.mul_(std).add_(x).to(x.dtype)
 
 
@@ -79,7 +80,7 @@ def blur(x: torch.Tensor, *, sigma: float) -> torch.Tensor:
     maps = K.as_maps(x)  # [M, H, W]
     rows = _blur_matrix(h, sigma, str(x.device), maps.dtype)  # [H, H]
     cols = _blur_matrix(w, sigma, str(x.device), maps.dtype)  # [W, W]
-    out = torch.empty_like(maps)
+    out = K.empty_like(maps)
 
     def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:
         dst.copy_(K.separable(src, rows, cols))

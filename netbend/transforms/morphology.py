@@ -60,7 +60,7 @@ def _morph(x: torch.Tensor, r: int, dilate: bool) -> torch.Tensor:
     if r == 0:
         return x.clone()
     maps = x.reshape(-1, *x.shape[-2:])  # [M, H, W]; min/max are exact in any dtype
-    out = torch.empty_like(maps)
+    out = K.empty_like(maps)
     return K.run_slabs(_extreme_kernel(r, dilate), maps, out).view(x.shape)
 
 
