@@ -14,7 +14,7 @@ from netbend.transforms.registry import Param, register_transform
 @register_transform(
     "noise",
     params=[
-        Param("std", float, min=0.0, unit="activation units", doc="standard deviation"),
+        Param("std", float, min=0.0, unit="activation", doc="standard deviation"),
         Param("seed", int, default=0, doc="random seed"),
     ],
     description="Add seeded Gaussian noise: f(x) = x + std * N(0, 1).",

@@ -23,7 +23,7 @@ def invert(x: torch.Tensor) -> torch.Tensor:
 
 @register_transform(
     "scalar-multiply",
-    params=[Param("p", float, doc="factor")],
+    params=[Param("p", float, unit="factor", doc="factor")],
     description="Multiply by a constant: f(x) = p·x (paper: -1, 0.1, 1.5, 2, 5).",
     aliases=("multiply",),
 )
@@ -33,7 +33,7 @@ def scalar_multiply(x: torch.Tensor, *, p: float) -> torch.Tensor:
 
 @register_transform(
     "binary-thresh",
-    params=[Param("t", float, doc="threshold on the raw activation value")],
+    params=[Param("t", float, unit="activation", doc="threshold on the raw activation value")],
     description="Posterise: f(x) = 1 if x >= t else 0 (paper: t = 0.5).",
     aliases=("binary-threshold",),
 )
@@ -43,7 +43,7 @@ def binary_thresh(x: torch.Tensor, *, t: float) -> torch.Tensor:
 
 @register_transform(
     "add",
-    params=[Param("c", float, doc="constant added")],
+    params=[Param("c", float, unit="activation", doc="constant added")],
     description="Add a constant: f(x) = x + c.",
 )
 def add(x: torch.Tensor, *, c: float) -> torch.Tensor:
