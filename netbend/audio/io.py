@@ -14,7 +14,6 @@ Documented behaviour (the command line and the README repeat it):
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +22,7 @@ import soundfile as sf
 
 from netbend.audio.resample import resample
 from netbend.errors import NetbendError
+from netbend.fileio import atomic_path
 
 _EXTENSIONS = {".wav": "WAV", ".flac": "FLAC", ".ogg": "OGG", ".oga": "OGG",
                ".aif": "AIFF", ".aiff": "AIFF", ".mp3": "MP3"}
@@ -88,14 +88,7 @@ def write_audio(path: str | os.PathLike, samples: np.ndarray, sample_rate: int) 
     samples = np.asarray(samples, dtype=np.float32).reshape(-1)
     if fmt in ("WAV", "FLAC", "AIFF"):
         samples = np.clip(samples, -1.0, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        subtype = "PCM_16" if fmt in ("WAV", "FLAC", "AIFF") else None
-        sf.write(tmp, samples, int(sample_rate), format=fmt, subtype=subtype)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    subtype = "PCM_16" if fmt in ("WAV", "FLAC", "AIFF") else None
+    with atomic_path(path) as tmp:
+        sf.write(str(tmp), samples, int(sample_rate), format=fmt, subtype=subtype)
     return path

@@ -1,7 +1,9 @@
 """The audio model wrapper: a trained :class:`SpectrogramVAE` plus its spectrogram config.
 
-A model file is one ``.safetensors`` file: the weights, and in its metadata a
-JSON ``netbend_config`` (size, latent size, sample rate, STFT and dB settings).
+A model file is one ``.safetensors`` file: the weights, and under the metadata
+key ``netbend`` a JSON object ``{"format": "netbend.spectrogram_vae", "version": 1,
+"size", "latent", "name", "spec": {sample_rate, n_fft, hop, frames, db_ref,
+db_floor}}``. A folder holding ``model.safetensors`` is accepted in place of the file.
 Loading never runs code from the file. The wrapper is what plans, bending and
 ``netbend layers`` work with: ``.module`` is the whole VAE, the bendable layers
 are ``decoder.deconv1`` ... ``decoder.deconv5`` (paper layers 1-5) and
@@ -24,6 +26,8 @@ from netbend.audio.vae import LATENT, SIZES, SpectrogramVAE
 from netbend.errors import NetbendError
 
 DEFAULT_MODEL = Path(__file__).parent / "default" / "model.safetensors"
+FORMAT = "netbend.spectrogram_vae"
+META_KEY = "netbend"
 
 
 def pick_device(name: str = "auto") -> torch.device:
@@ -78,7 +82,7 @@ class AudioModel:
         return self.module.decoder(torch.zeros(1, self.latent, device=self.device))
 
     def config(self) -> dict:
-        return {"format": "netbend-spectrogram-vae", "version": 1, "size": self.size,
+        return {"format": FORMAT, "version": 1, "size": self.size,
                 "latent": self.latent, "name": self.name, "spec": self.spec.to_dict()}
 
     def save(self, path: str | os.PathLike, half: bool = False) -> Path:
@@ -91,7 +95,7 @@ class AudioModel:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         os.close(fd)
         try:
-            save_file(state, tmp, metadata={"netbend_config": json.dumps(self.config())})
+            save_file(state, tmp, metadata={META_KEY: json.dumps(self.config())})
             os.replace(tmp, path)
         finally:
             if os.path.exists(tmp):
@@ -107,15 +111,25 @@ def _state_hash(state: dict) -> str:
     return h.hexdigest()[:12]
 
 
+def is_audio_model(path: str | os.PathLike) -> bool:
+    """True when ``path`` (file or folder) is a netbend spectrogram VAE file."""
+    try:
+        _read_config(Path(path) / "model.safetensors" if Path(path).is_dir() else Path(path))
+        return True
+    except (NetbendError, SafetensorError, OSError, ValueError):
+        return False
+
+
 def _read_config(path: Path) -> dict:
     from safetensors import safe_open
 
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
-    if "netbend_config" not in meta:
-        raise NetbendError(f"{path}: not a netbend audio model (no 'netbend_config' metadata)")
-    config = json.loads(meta["netbend_config"])
-    if config.get("format") != "netbend-spectrogram-vae":
+    try:
+        config = json.loads(meta[META_KEY])
+    except (KeyError, ValueError):
+        raise NetbendError(f"{path}: not a netbend model file (no '{META_KEY}' metadata)") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
         raise NetbendError(f"{path}: not a spectrogram VAE model (format {config.get('format')!r})")
     if config.get("size") not in SIZES:
         raise NetbendError(f"{path}: unknown model size {config.get('size')!r}; known: {', '.join(SIZES)}")

@@ -141,7 +141,7 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
             running += loss.item()
             if bar:
                 bar.update(1)
-                bar.set_postfix(loss=f"{float(loss):.4f}", recon=f"{float(rec):.4f}", kl=f"{float(kl):.2f}")
+                bar.set_postfix(loss=f"{loss.item():.4f}", recon=f"{rec.item():.4f}", kl=f"{kl.item():.2f}")
             if time.monotonic() - last_save > options.checkpoint_seconds:
                 _save_checkpoint(ckpt_path, snapshot())
                 last_save = time.monotonic()

@@ -85,4 +85,192 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
     click.echo(str(path))
 
 
+_model_option = click.option("--model", "model_path", type=click.Path(), default=None,
+                             help="Spectrogram VAE .safetensors (default: the built-in model).")
+_device_option = click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
+
+
+def _phase_options(fn):
+    for opt in reversed([
+        click.option("--iterations", type=click.IntRange(0), default=32, show_default=True,
+                     help="Griffin-Lim iterations."),
+        click.option("--momentum", type=click.FloatRange(0.0, 1.5), default=0.99, show_default=True,
+                     help="Griffin-Lim momentum (0: classic Griffin-Lim)."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
+def _load(model_path, device, plan_path, clusters_path):
+    from netbend.audio.model import load_audio_model
+    from netbend.clusters import load_clusters
+    from netbend.plan import load_plan
+
+    model = load_audio_model(model_path, device)
+    plan = load_plan(plan_path)
+    clusters = load_clusters(clusters_path) if clusters_path else None
+    return model, plan, clusters
+
+
+def _resolve(plan, model, seed, variations, clusters):
+    from netbend.bending import resolve_plan
+
+    return [resolve_plan(plan, model, seed=seed, variation=v, clusters=clusters) for v in range(variations)]
+
+
+def _dump_plans(resolved) -> str:
+    import yaml
+
+    return yaml.safe_dump({f"variation {r.variation}": r.to_plan_dict() for r in resolved},
+                          sort_keys=False, default_flow_style=None)
+
+
+def _write_run(path: Path, settings: dict, resolved, outputs: list[str]) -> None:
+    import yaml
+
+    from netbend.fileio import atomic_write_text
+
+    run = {**settings, "outputs": outputs,
+           "resolved_plans": {f"variation {r.variation}": r.to_plan_dict() for r in resolved}}
+    atomic_write_text(path, yaml.safe_dump(run, sort_keys=False, default_flow_style=None))
+
+
+def _numbered(out: Path, variation: int, count: int) -> Path:
+    return out if count == 1 else out.with_name(f"{out.stem}_var{variation:02d}{out.suffix}")
+
+
+@audio.command("autoencode")
+@click.argument("in_path", metavar="IN", type=click.Path())
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
+              help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav.")
+@click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
+@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--variations", type=click.IntRange(1), default=1, show_default=True,
+              help="Random draws of the plan's random selections (stochastic variations).")
+@click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
+@click.option("--phase", type=click.Choice(["griffinlim", "original"]), default="griffinlim", show_default=True,
+              help="Rebuild the phase by Griffin-Lim or reuse the input's own phase.")
+@_phase_options
+@click.option("--hop-frames", type=click.IntRange(1, 128), default=64, show_default=True,
+              help="Hop between the 128-frame windows (64: half overlap).")
+@click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
+              help="Write original, plain and bent spectrograms side by side to this PNG.")
+@_model_option
+@_device_option
+@click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
+def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed, phase, iterations, momentum,
+                   hop_frames, png_path, model_path, device, dry_run) -> None:
+    """Autoencode a recording through the VAE with a plan's bends in the decoder.
+
+    The output keeps the input's length and sample rate (mono). OUT.yaml beside
+    it records the settings and the resolved plan of every variation.
+
+    \b
+    Examples:
+      netbend audio autoencode drums.wav --config fig3.yaml --out bent.wav --variations 4
+      netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
+    """
+    from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
+    from netbend.audio.io import read_audio, write_audio
+
+    model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
+    options = PhaseOptions(phase, iterations, momentum, seed)
+    options.check()
+    resolved = _resolve(plan, model, seed, variations, clusters)
+    if dry_run:
+        click.echo(_dump_plans(resolved), nl=False)
+        return
+    out = Path(out_path)
+    audio_in = read_audio(in_path, model.spec.sample_rate)
+    enc = encode_audio(model, audio_in, hop_frames)
+    outputs, panels = [], [("original", enc.unit)]
+    if png_path:
+        panels.append(("plain", reconstruct(model, enc, None, options)[1]))
+    for r in resolved:
+        y, unit = reconstruct(model, enc, r, options)
+        path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
+        outputs.append(path.name)
+        panels.append((f"bent v{r.variation}" if variations > 1 else "bent", unit))
+    if png_path:
+        from netbend.audio.figures import spectrogram_png
+
+        spectrogram_png(png_path, panels)
+    settings = {"command": "audio autoencode", "model": str(model_path or "default"), "model_name": model.name,
+                "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
+                "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
+                **describe(enc, model)}
+    _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
+    click.echo(f"wrote {', '.join(outputs)} to {out.parent}/")
+
+
+@audio.command("sample")
+@click.option("--seeds", default="0-3", show_default=True, help="Latent seeds, e.g. '0-7,12'.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/audio", show_default=True)
+@click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
+@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--variations", type=click.IntRange(1), default=1, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
+@_phase_options
+@click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
+              help="Write every sample's spectrogram side by side to this PNG.")
+@_model_option
+@_device_option
+@click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
+def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, png_path,
+               model_path, device, dry_run) -> None:
+    """Decode random latents (one 128-frame window, about 1.5 s each) to audio.
+
+    \b
+    Example:  netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
+    """
+    from netbend.audio.autoencode import PhaseOptions, decode_latents, sample_latents, unit_to_audio
+    from netbend.audio.io import write_audio
+    from netbend.latents import parse_seeds
+
+    model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
+    seed_list = parse_seeds(seeds)
+    options = PhaseOptions("griffinlim", iterations, momentum, seed)
+    options.check()
+    resolved = _resolve(plan, model, seed, variations, clusters)
+    if dry_run:
+        click.echo(_dump_plans(resolved), nl=False)
+        return
+    out, outputs, panels = Path(out_dir), [], []
+    z = sample_latents(model, seed_list)
+    length = model.spec.window_samples
+    for r in resolved:
+        windows = decode_latents(model, z, r)  # [S, 128, bins]
+        for s, unit in zip(seed_list, windows):
+            name = f"seed{s:04d}_var{r.variation:02d}.wav"
+            write_audio(out / name, unit_to_audio(model, unit, length, options), model.spec.sample_rate)
+            outputs.append(name)
+            panels.append((name[:-4], unit))
+    if png_path:
+        from netbend.audio.figures import spectrogram_png
+
+        spectrogram_png(png_path, panels)
+    settings = {"command": "audio sample", "model": str(model_path or "default"), "model_name": model.name,
+                "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
+                "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum}
+    _write_run(out / "run.yaml", settings, resolved, outputs)
+    click.echo(f"wrote {len(outputs)} clips to {out}/")
+
+
+@audio.command("layers")
+@_model_option
+@_device_option
+def layers_cmd(model_path, device) -> None:
+    """List the decoder's bendable layers (paper numbers 1-5 first)."""
+    from netbend.audio.model import load_audio_model
+    from netbend.layers import list_layers
+
+    model = load_audio_model(model_path, device)
+    infos = sorted(list_layers(model), key=lambda i: (i.number is None, i.number or 0))
+    click.echo(f"{model.name} ({model.model_hash}), size {model.size}")
+    click.echo(f"{'layer':>5}  {'path':<24} {'output (C, H, W)':<20} {'features':>8}")
+    for i in infos:
+        num = "-" if i.number is None else str(i.number)
+        click.echo(f"{num:>5}  {i.path:<24} {str(tuple(i.shape)):<20} {i.channels:>8}")
+
+
 COMMANDS = [audio]
