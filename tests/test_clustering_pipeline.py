@@ -218,6 +218,9 @@ def test_cli_steps_show_export_import(tiny_file, tmp_path):
     assert res.exit_code == 0, res.output
     cs = load_clusters(tmp_path / "c.json")
     assert list(cs.layers) == ["2", "3"] and all(len(g) == 3 for g in cs.layers.values())
+    res = _run("cluster", "assign", "--model", tiny_file, "--cnn", tmp_path / "cnn" / "cnn.safetensors",
+               "--out", tmp_path / "c2.json", "--mode", "sample", "--latent-seed", 4, "--k", 3)
+    assert load_clusters(tmp_path / "c2.json").layers == cs.layers  # one-file CNNs: same result
     assert cs.meta["mode"] == "sample" and cs.meta["latents"] == {"seed": 4}
     res = _run("cluster", "show", "--model", tiny_file, "--clusters", tmp_path / "c.json", "--out",
                tmp_path / "show", "--layers", "3")

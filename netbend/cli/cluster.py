@@ -34,7 +34,9 @@ def _preset(name: str, **overrides):
 
 
 @click.group("cluster")
-def cluster_group() -> None:
+@click.option("--threads", type=int, default=None,
+              help="CPU threads for torch (default: torch's; 1 is fastest on a busy machine).")
+def cluster_group(threads: int | None) -> None:
     """Group each layer's features into clusters by the similarity of their activation maps.
 
     \b
@@ -46,6 +48,10 @@ def cluster_group() -> None:
       netbend cluster train --dataset runs/faces/dataset --out runs/faces/cnn
       netbend cluster assign --cnn runs/faces/cnn --out runs/faces/clusters.json
     """
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 @cluster_group.command("dataset")
@@ -72,21 +78,26 @@ def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, 
 @cluster_group.command("train")
 @click.option("--dataset", "dataset_dir", required=True, type=click.Path(file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Folder for the per-layer CNN checkpoints.")
+              help="Folder for the per-layer CNN checkpoints (and all of them in one file, "
+                   "OUT/cnn.safetensors).")
 @preset_option
 @layers_option
 @seed_option
 @click.option("--epochs", type=int, default=None, help="Epochs (preset's if unset).")
 @click.option("--batch-size", type=int, default=None, help="Batch size (preset's or table's).")
+@click.option("--lr", type=float, default=None, help="Adam learning rate (preset's if unset).")
 @click.option("--restart", is_flag=True, help="Discard existing checkpoints instead of resuming.")
-def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, restart):
+def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, restart):
     """Train one metric CNN per layer; resumes from checkpoints after an interruption."""
     from netbend.clustering.dataset import ActivationDataset
     from netbend.clustering.pipeline import train_all
 
-    p = _preset(preset, epochs=epochs, batch_size=batch_size)
+    from netbend.clustering.embed import load_embedders, save_embedders
+
+    p = _preset(preset, epochs=epochs, batch_size=batch_size, lr=lr)
     report = train_all(ActivationDataset(dataset_dir), out, p, seed=seed, keys=_layers(layers),
                        restart=restart)
+    save_embedders(load_embedders(out), Path(out) / "cnn.safetensors")
     for key, r in report.items():
         click.echo(f"layer {key}: val accuracy {r['val_accuracy']:.3f} (chance {r['chance']:.3f}),"
                    f" {r['wall_s']:.1f} s")
@@ -95,7 +106,8 @@ def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, restar
 @cluster_group.command("assign")
 @model_option
 @device_option
-@click.option("--cnn", "cnn_dir", required=True, type=click.Path(file_okay=False))
+@click.option("--cnn", "cnn_dir", required=True, type=click.Path(),
+              help="Trained CNNs: a `cluster train` folder or its cnn.safetensors.")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Cluster file.")
 @layers_option
 @seed_option
@@ -134,16 +146,17 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
 @click.option("--latent-seed", type=int, default=0, show_default=True)
 @click.option("--k", type=int, default=None, help="Clusters per layer (default: the tables').")
 @click.option("--epochs", type=int, default=None)
+@click.option("--lr", type=float, default=None)
 @click.option("--n-train", type=int, default=None)
 @click.option("--n-test", type=int, default=None)
 @click.option("--max-side", type=int, default=None)
 @click.option("--dry-run", is_flag=True, help="Print the per-layer settings and stop.")
 def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent_seed, k, epochs,
-            n_train, n_test, max_side, dry_run):
+            lr, n_train, n_test, max_side, dry_run):
     """All steps: dataset, CNN training, embedding, k-means, cluster file (each resumes)."""
     from netbend.clustering.pipeline import describe, run_pipeline
 
-    p = _preset(preset, epochs=epochs, n_train=n_train, n_test=n_test, max_side=max_side)
+    p = _preset(preset, epochs=epochs, lr=lr, n_train=n_train, n_test=n_test, max_side=max_side)
     model = _model(model_path, device)
     if dry_run:
         click.echo(json.dumps({"preset": p.to_dict(), "layers": describe(model, p, _layers(layers))},

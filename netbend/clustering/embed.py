@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from netbend.clustering.kmeans import best_of, canonical_clusters
 from netbend.clustering.model import CNNConfig, MetricCNN
 from netbend.clustering.train import load_checkpoint, standardise
 from netbend.errors import NetbendError
+from netbend.fileio import atomic_path
 
 Clusters = tuple[tuple[int, ...], ...]
 
@@ -65,9 +67,49 @@ def load_embedder(path: str | os.PathLike) -> Embedder:
                     int(extra["k"]), history[-1]["val_accuracy"] if history else None)
 
 
+def save_embedders(embedders: dict[str, Embedder], path: str | os.PathLike) -> None:
+    """All layers' trained CNNs in one ``.safetensors`` file (weights + JSON config, no code)."""
+    from safetensors.torch import save_file
+
+    tensors, info = {}, []
+    for key, e in embedders.items():
+        info.append({"key": key, "path": e.path, "norm": list(e.norm), "k": e.k,
+                     "val_accuracy": e.val_accuracy, "config": e.cnn.config.to_dict()})
+        for name, t in e.cnn.state_dict().items():
+            tensors[f"{key}/{name}"] = t.contiguous()
+    with atomic_path(path) as tmp:
+        save_file(tensors, str(tmp), metadata={"netbend": json.dumps({"embedders": info})})
+
+
+def load_embedders_file(path: str | os.PathLike) -> dict[str, Embedder]:
+    from safetensors import safe_open
+
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            info = json.loads((f.metadata() or {})["netbend"])["embedders"]
+            tensors = {k: f.get_tensor(k) for k in f.keys()}
+    except (KeyError, ValueError, OSError) as err:
+        raise NetbendError(f"{path}: not a netbend CNN file ({err})") from None
+    out = {}
+    for row in info:
+        cnn = MetricCNN(CNNConfig(**row["config"]))
+        prefix = row["key"] + "/"
+        cnn.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
+        out[row["key"]] = Embedder(row["key"], row["path"], cnn.eval(), tuple(row["norm"]),
+                                   int(row["k"]), row["val_accuracy"])
+    return out
+
+
 def load_embedders(cnn_dir: str | os.PathLike, keys: Iterable[str] | None = None
                    ) -> dict[str, Embedder]:
-    """The trained CNNs of ``keys`` (default: every checkpoint in the folder, by layer number)."""
+    """The trained CNNs of ``keys`` (default: all, by layer number), from a folder of training
+    checkpoints or from one file written by :func:`save_embedders`."""
+    if Path(cnn_dir).is_file():
+        found = load_embedders_file(cnn_dir)
+        missing = [k for k in keys or [] if k not in found]
+        if missing:
+            raise NetbendError(f"{cnn_dir}: no CNN for layer {missing[0]} (has {', '.join(found)})")
+        return {k: found[k] for k in keys} if keys else found
     if keys is None:
         found = [load_embedder(p) for p in sorted(Path(cnn_dir).glob("*.pt"))]
         if not found:

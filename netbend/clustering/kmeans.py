@@ -34,8 +34,9 @@ def forgy_init(x: torch.Tensor, k: int, seed: int) -> torch.Tensor:
 
 
 def _sq_distances(x: torch.Tensor, centres: torch.Tensor) -> torch.Tensor:
-    diff = x[:, None, :] - centres[None, :, :]  # [N, k, D]
-    return (diff * diff).sum(-1)  # [N, k]
+    """|x - c|^2 as |x|^2 - 2 x.c + |c|^2 (float64), ``[N, k]``."""
+    d = (x * x).sum(1, keepdim=True) - 2 * x @ centres.T + (centres * centres).sum(1)[None, :]
+    return d.clamp_min(0)
 
 
 def _reseed_empty(x: torch.Tensor, labels: torch.Tensor, dist: torch.Tensor,

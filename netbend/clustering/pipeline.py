@@ -6,7 +6,8 @@ Python use::
     from netbend.clustering.pipeline import run_pipeline
     clusters = run_pipeline(load_model(None), "runs/faces", preset="default")
 
-writes ``runs/faces/{dataset,cnn}/`` and ``runs/faces/clusters.json``. Every step resumes: the
+writes ``runs/faces/{dataset,cnn}/``, ``runs/faces/cnn.safetensors`` (every layer's trained CNN
+in one file, for per-sample clustering) and ``runs/faces/clusters.json``. Every step resumes: the
 dataset's chunks and the CNN checkpoints already on disk are kept.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any, Sequence
 
 from netbend.clustering.dataset import ActivationDataset, build_dataset, model_family
 from netbend.clustering.embed import (checkpoint_file, cluster_embeddings, embed_seeds,
-                                      load_embedders)
+                                      load_embedders, save_embedders)
 from netbend.clustering.model import CNNConfig
 from netbend.clustering.presets import Preset, cnn_depth, get_preset, table_k_and_batch
 from netbend.clustering.train import TrainSettings, train_layer
@@ -119,6 +120,7 @@ def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str
                        layers=layers, max_side=preset.max_side, seed=seed, progress=progress)
     timing["dataset_wall_s"] = time.perf_counter() - t0
     timing["layers"] = train_all(ds, out_dir / "cnn", preset, seed=seed, progress=progress)
+    save_embedders(load_embedders(out_dir / "cnn"), out_dir / "cnn.safetensors")
     t1 = time.perf_counter()
     clusters = assign(model, out_dir / "cnn", list(ds.layers), mode=mode,
                       n_general=preset.n_general or preset.n_train, latent_seed=latent_seed, k=k,

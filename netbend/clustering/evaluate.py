@@ -1,0 +1,152 @@
+"""Are the clusters meaningful? Scores against the face renderer's part masks.
+
+For every layer and cluster, over N evaluation latents (disjoint from the training and
+general-purpose latents):
+
+* **alignment** of a part: the share of the cluster's mean-activation *energy* (the square of the
+  mean of the cluster's feature maps, bilinearly upsampled to the image) that falls inside the
+  part's mask, divided by the part's share of the image (both averaged over the latents). 1 means
+  no preference; the best part is the one with the highest ratio among parts present in at
+  least a quarter of the latents.
+* **edit locality**: ablate the cluster; of the pixel change (sum over RGB of ``|bent - plain|``,
+  pooled over the latents), the share inside the best part's mask. ``lift`` divides it by that
+  part's area share (what an edit spread evenly would score).
+
+Three groupings with the same cluster sizes are scored: the CNN clusters under test, k-means on
+the raw maps, and random groups (several seeded draws, averaged); see :mod:`.baselines`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+
+from netbend.clustering.baselines import random_groups, raw_map_groups
+from netbend.clustering.capture import capture_seeds, stored_size
+from netbend.clustering.effects import bent_output, cluster_maps, upsample
+from netbend.clusters import ClusterSet
+from netbend.errors import NetbendError
+
+EVAL_SEED_BASE = 900_000_000
+MIN_PRESENCE = 0.25
+
+
+@dataclass(frozen=True)
+class ClusterScore:
+    cluster: int
+    size: int
+    best_part: str
+    alignment: float      # best part's energy share / area share
+    locality: float       # share of the ablation's pixel change inside the best part
+    area: float           # best part's mean share of the image
+    eyes_alignment: float
+    eyes_locality: float
+
+    @property
+    def lift(self) -> float:
+        return self.locality / self.area if self.area > 0 else float("nan")
+
+
+def face_masks(model: Any, seeds: Sequence[int]) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """Part masks ``[N, P, H, W]`` of the renderer faces the default face model draws."""
+    from netbend.faces import LABELS, N_PARAMS, faces_for_latents
+
+    if getattr(model, "z_dim", None) != N_PARAMS:
+        raise NetbendError(f"{getattr(model, 'name', 'model')}: evaluation needs part masks, which "
+                           "only the default face model has (its z maps to renderer parameters)")
+    z = model.latents_from_seeds(list(seeds)).cpu()
+    _, labels = faces_for_latents(z, size=model.resolution)
+    lab = torch.from_numpy(labels.astype(np.int64))  # [N, H, W]
+    return (lab[:, None] == torch.arange(len(LABELS))[None, :, None, None]).float(), LABELS
+
+
+def alignment(cmaps: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Cluster mean maps ``[N, K, h, w]``, masks ``[N, P, H, W]`` -> ratios ``[K, P]``."""
+    energy = upsample(cmaps.double(), tuple(masks.shape[-2:])).pow(2)  # [N, K, H, W]
+    total = energy.sum((2, 3)).clamp_min(1e-30)  # [N, K]
+    share = torch.einsum("nkhw,nphw->nkp", energy, masks.double()) / total[..., None]
+    area = masks.double().mean((2, 3)).mean(0)  # [P]
+    return share.mean(0) / torch.where(area > 0, area, torch.nan)
+
+
+def locality(delta: torch.Tensor, mask: torch.Tensor) -> float:
+    """Share of the change ``[N, H, W]`` inside ``mask [N, H, W]``, pooled over N."""
+    total = float(delta.sum())
+    return float((delta * mask).sum()) / total if total > 0 else float("nan")
+
+
+def score_groups(model: Any, path: str, layer: int | str, groups: Sequence[Sequence[int]],
+                 maps: torch.Tensor, masks: torch.Tensor, parts: Sequence[str],
+                 plain: torch.Tensor, seeds: Sequence[int]) -> list[ClusterScore]:
+    """Scores of each group of one layer (``maps``: the layer's full maps for ``seeds``)."""
+    ratios = alignment(cluster_maps(maps, groups), masks)  # [K, P]
+    present = (masks.sum((2, 3)) > 0).double().mean(0) >= MIN_PRESENCE  # [P]
+    area = masks.mean((2, 3)).mean(0)
+    eyes = parts.index("eyes")
+    out = []
+    for k, feats in enumerate(groups):
+        r = torch.where(present, ratios[k].nan_to_num(-1.0), torch.tensor(-1.0, dtype=ratios.dtype))
+        best = int(torch.argmax(r))
+        delta = (bent_output(model, seeds, path, layer, feats, "ablate") - plain).abs().sum(1)
+        out.append(ClusterScore(k, len(feats), parts[best], float(ratios[k, best]),
+                                locality(delta, masks[:, best]), float(area[best]),
+                                float(ratios[k, eyes]), locality(delta, masks[:, eyes])))
+    return out
+
+
+def evaluate(model: Any, clusters: ClusterSet, *, n_latents: int = 32, random_draws: int = 3,
+             raw_seeds: Sequence[int] | None = None, max_side: int = 16, seed: int = 0,
+             keys: Sequence[str] | None = None,
+             masks_fn: Callable[[Any, Sequence[int]], tuple[torch.Tensor, Sequence[str]]] = face_masks,
+             progress: Callable[[str], None] | None = None) -> dict[str, Any]:
+    """Score the CNN clusters, raw-map k-means and random groups of every layer."""
+    seeds = list(range(EVAL_SEED_BASE, EVAL_SEED_BASE + n_latents))
+    raw_seeds = list(raw_seeds or range(500_000_000, 500_000_000 + 64))
+    masks, parts = masks_fn(model, seeds)
+    report: dict[str, Any] = {"n_latents": n_latents, "random_draws": random_draws,
+                              "raw_latents": len(raw_seeds), "raw_max_side": max_side,
+                              "parts": list(parts), "layers": {}}
+    for key in keys or list(clusters.layers):
+        groups = clusters.clusters_of(key)
+        path = _path(model, clusters, key)
+        layer = int(key) if key.isdigit() else key
+        maps, plain = capture_seeds(model, seeds, {path: None})
+        sizes = [len(g) for g in groups]
+        h, w = maps[path].shape[-2:]
+        raw_maps, _ = capture_seeds(model, raw_seeds, {path: stored_size(h, w, max_side)})
+        groupings = {"cnn": [groups], "raw": [raw_map_groups(raw_maps[path], sizes, seed=seed)],
+                     "random": [random_groups(sizes, seed + d) for d in range(random_draws)]}
+        row = {}
+        for name, draws in groupings.items():
+            row[name] = [[asdict(s) | {"lift": s.lift} for s in
+                          score_groups(model, path, layer, g, maps[path], masks, parts, plain, seeds)]
+                         for g in draws]
+        report["layers"][key] = {"path": path, "sizes": sizes, "groupings": row,
+                                 "summary": summarise(row)}
+        if progress:
+            progress(f"layer {key}: " + _line(report["layers"][key]["summary"]))
+    return report
+
+
+def _path(model: Any, clusters: ClusterSet, key: str) -> str:
+    from netbend.layers import find_layer
+
+    known = (clusters.meta.get("paths") or {}).get(key)
+    return known or find_layer(model, int(key) if key.isdigit() else key).path
+
+
+def summarise(row: dict[str, list[list[dict[str, Any]]]]) -> dict[str, dict[str, float]]:
+    """Per grouping: mean best-part alignment, locality and lift over clusters (and draws)."""
+    out = {}
+    for name, draws in row.items():
+        flat = [s for d in draws for s in d]
+        out[name] = {m: float(np.nanmean([s[m] for s in flat]))
+                     for m in ("alignment", "locality", "lift", "eyes_alignment")}
+    return out
+
+
+def _line(summary: dict[str, dict[str, float]]) -> str:
+    return "  ".join(f"{n}: align {s['alignment']:.2f} loc {s['locality']:.2f}"
+                     for n, s in summary.items())
