@@ -82,7 +82,7 @@ def test_morphology_matches_cv2_exactly(name, r, h, w):
     assert torch.equal(run(name, x, [r]), per_map(x, lambda m: op(m, k)))
 
 
-@pytest.mark.parametrize("h, w", [(64, 64), (17, 65), (33, 20)])
+@pytest.mark.parametrize("h, w", [(64, 64), (17, 65), (33, 20), (40, 150)])
 @pytest.mark.parametrize("sigma", [0.5, 1.0, 2.5])
 def test_blur_matches_gaussian_blur(h, w, sigma):
     x = maps(h, w)

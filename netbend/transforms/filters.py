@@ -6,6 +6,7 @@ from functools import lru_cache
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from netbend.transforms import _kernels as K
 from netbend.transforms.registry import Param, register_transform
@@ -48,12 +49,17 @@ def gaussian_radius(sigma: float, n: int) -> int:
     return max(0, min(math.ceil(3 * sigma), n - 1))
 
 
+def _taps(sigma: float, r: int) -> list[float]:
+    """The 2r+1 normalised Gaussian taps."""
+    t = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma * sigma))
+    return (t / t.sum()).tolist()
+
+
 @lru_cache(maxsize=64)
 def _blur_matrix(n: int, sigma: float, device: str, dtype: torch.dtype) -> torch.Tensor:
     """[n, n] matrix of the 1-D Gaussian blur with mirrored (reflect-101) borders."""
     r = gaussian_radius(sigma, n)
-    taps = np.exp(-(np.arange(-r, r + 1) ** 2) / (2 * sigma * sigma))
-    taps /= taps.sum()
+    taps = _taps(sigma, r)
     mat = np.zeros((n, n))
     rows = np.arange(n)
     for t, k in zip(range(-r, r + 1), taps):  # loop over the 2r+1 kernel taps
@@ -78,11 +84,34 @@ def blur(x: torch.Tensor, *, sigma: float) -> torch.Tensor:
         return x.clone()
     n, c, h, w = x.shape
     maps = K.as_maps(x)  # [M, H, W]
-    rows = _blur_matrix(h, sigma, str(x.device), maps.dtype)  # [H, H]
-    cols = _blur_matrix(w, sigma, str(x.device), maps.dtype)  # [W, W]
-    out = K.empty_like(maps)
+    rh, rw = gaussian_radius(sigma, h), gaussian_radius(sigma, w)
+    # Few taps: shift-and-add (cost ~ taps); many: banded matrices (cost ~ map size).
+    if 7 * (2 * max(rh, rw) + 1) <= max(h, w):
+        kernel = _shift_kernel(_taps(sigma, rh), _taps(sigma, rw))
+    else:
+        kernel = _matrix_kernel(_blur_matrix(h, sigma, str(x.device), maps.dtype),
+                                _blur_matrix(w, sigma, str(x.device), maps.dtype))
+    return K.restore(K.run_slabs(kernel, maps, K.empty_like(maps)), x)
 
+
+def _shift_kernel(th: list[float], tw: list[float]):
+    rh, rw = len(th) // 2, len(tw) // 2
+
+    def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:  # [B, H, W] each
+        h, w = src.shape[1:]
+        pad = F.pad(src.unsqueeze(1), (rw, rw, rh, rh), mode="reflect")[:, 0]  # [B, H+2rh, W+2rw]
+        tmp = torch.mul(pad[:, :, :w], tw[0])  # along x: [B, H+2rh, W]
+        for i in range(1, len(tw)):  # loop over the kernel taps
+            tmp.add_(pad[:, :, i:i + w], alpha=tw[i])
+        torch.mul(tmp[:, :h], th[0], out=dst)  # along y
+        for i in range(1, len(th)):
+            dst.add_(tmp[:, i:i + h], alpha=th[i])
+
+    return kernel
+
+
+def _matrix_kernel(rows: torch.Tensor, cols: torch.Tensor):
     def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:
         dst.copy_(K.separable(src, rows, cols))
 
-    return K.restore(K.run_slabs(kernel, maps, out), x)
+    return kernel
