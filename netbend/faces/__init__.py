@@ -6,12 +6,12 @@ Label values are indices into :data:`LABELS` (0 background, 1 hair, 2 skin, 3 ey
 5 nose, 6 mouth, 7 glasses, 8 ears).
 """
 from netbend.faces.params import (N_PARAMS, PARAM_NAMES, latents_for_seeds, params_for_seeds,
-                                  params_from_latent, parse_seeds)
-from netbend.faces.render import LABELS, render_face, render_faces
+                                  params_from_latent)
+from netbend.faces.render import LABEL_COLOURS, LABELS, colourise, render_face, render_faces
 
 __all__ = [
-    "LABELS", "N_PARAMS", "PARAM_NAMES", "latents_for_seeds", "params_for_seeds",
-    "params_from_latent", "parse_seeds", "render_face", "render_faces", "faces_for_latents",
+    "LABEL_COLOURS", "LABELS", "N_PARAMS", "PARAM_NAMES", "colourise", "faces_for_latents",
+    "latents_for_seeds", "params_for_seeds", "params_from_latent", "render_face", "render_faces",
 ]
 
 

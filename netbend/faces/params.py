@@ -53,34 +53,17 @@ def params_from_latent(z: torch.Tensor | np.ndarray) -> np.ndarray:
 
 
 def latents_for_seeds(seeds, z_dim: int = N_PARAMS) -> torch.Tensor:
-    """One latent per seed, z ~ N(0, I): ``torch.Generator().manual_seed(seed)``, then randn."""
-    rows = [torch.randn(z_dim, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
-    return torch.stack(rows) if rows else torch.zeros(0, z_dim)  # [N, z_dim]
+    """One latent per seed, z ~ N(0, I): ``np.random.RandomState(seed).randn(z_dim)``.
 
-
-def latents_from_generator(n: int, generator: torch.Generator) -> torch.Tensor:
-    """``n`` latents [n, N_PARAMS] drawn from an already seeded generator (training batches)."""
-    return torch.randn(n, N_PARAMS, generator=generator)
+    The same convention as the model wrapper's seeds, so seed s of ``netbend generate`` on the
+    default model and seed s of ``netbend faces render`` are the same face.
+    """
+    rows = [np.random.RandomState(int(s)).randn(z_dim) for s in seeds]
+    if not rows:
+        return torch.zeros(0, z_dim)
+    return torch.from_numpy(np.stack(rows)).float()  # [N, z_dim]
 
 
 def params_for_seeds(seeds) -> np.ndarray:
     """Unit parameters [N, N_PARAMS] of the faces for the given seeds."""
     return params_from_latent(latents_for_seeds(seeds))
-
-
-def parse_seeds(text: str) -> list[int]:
-    """'0-63' or '1,5,9' or '0-3,10' -> list of ints; raises NetbendError on bad input."""
-    seeds: list[int] = []
-    for part in str(text).split(","):
-        part = part.strip()
-        try:
-            if "-" in part:
-                lo, hi = part.split("-", 1)
-                seeds.extend(range(int(lo), int(hi) + 1))
-            else:
-                seeds.append(int(part))
-        except ValueError:
-            raise NetbendError(f"bad seed list '{text}': use e.g. '0-63' or '1,5,9'") from None
-    if not seeds:
-        raise NetbendError(f"bad seed list '{text}': no seeds")
-    return seeds

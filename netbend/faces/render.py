@@ -18,6 +18,9 @@ from netbend.faces.params import INDEX, N_PARAMS, params_for_seeds
 LABELS: tuple[str, ...] = (
     "background", "hair", "skin", "eyes", "eyebrows", "nose", "mouth", "glasses", "ears",
 )
+# One display colour per label, for looking at label maps (``colourise``).
+LABEL_COLOURS = np.array([[0, 0, 0], [120, 60, 20], [240, 200, 160], [255, 255, 255], [60, 40, 20],
+                          [200, 100, 80], [220, 30, 60], [30, 90, 220], [160, 220, 100]], np.uint8)
 HAIR_STYLES = ("bald", "short", "bob", "long", "afro", "bun")
 NOSE_STYLES = ("triangle", "button", "long")
 
@@ -118,6 +121,11 @@ def render_faces(params=None, size: int = 64, seeds=None, ss: int = 4):
     for i, u in enumerate(params):
         images[i], labels[i], _ = render_face(u, size, ss)
     return images, labels
+
+
+def colourise(labels: np.ndarray) -> np.ndarray:
+    """Label map(s) [..., H, W] -> display colours [..., H, W, 3] uint8 (:data:`LABEL_COLOURS`)."""
+    return LABEL_COLOURS[labels]
 
 
 def _background(cv: Canvas, f: _Face) -> None:

@@ -1,0 +1,202 @@
+"""Training the default model: a StyleGAN2 generator regressed onto the face renderer.
+
+For seed ``i`` the generator gets ``z_i = latents_for_seeds([i])`` and is trained to output the
+renderer's image of ``params_from_latent(z_i)`` (L1 loss in [-1, 1], eye/eyebrow/nose/mouth pixels
+weighted ``1 + part_weight``). Adam, warm-up then cosine learning rate over the run, and an EMA
+copy of the weights that becomes the shipped model. The run ends at ``steps`` steps or after
+``minutes`` of training time, whichever comes first; the learning-rate schedule follows the same
+progress (the larger of the two fractions), so a run cut short by time still anneals.
+
+A checkpoint (``checkpoint.pt``: weights, EMA, optimiser, step, training time so far, sampler state)
+is written atomically every ``checkpoint_minutes``; ``resume=True`` continues from it. The finished
+model is written as ``faces{size}.safetensors`` (netbend's native format, with the mean latent)
+plus ``faces{size}.json`` (how it was trained).
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from netbend.errors import NetbendError
+from netbend.faces.dataset import build_cache, load_cache
+from netbend.faces.params import N_PARAMS, latents_for_seeds
+from netbend.models.loaders.native import save_native
+from netbend.models.stylegan2 import Generator
+from netbend.models.wrapper import MEAN_W_SAMPLES, MEAN_W_SEED, StyleGAN2Model
+
+PART_LABELS = (3, 4, 5, 6)  # eyes, eyebrows, nose, mouth
+
+
+def model_config(size: int = 64) -> dict:
+    """Generator constructor arguments of the default model at ``size`` (64 or 128)."""
+    channels = {4: 256, 8: 128, 16: 64, 32: 32, 64: 16, 128: 8}
+    return {"size": size, "style_dim": 128, "n_mlp": 4, "lr_mlp": 0.5, "z_dim": N_PARAMS,
+            "channels": {r: c for r, c in channels.items() if r <= size}}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    out: str = "runs/faces"
+    faces: int = 16384
+    size: int = 64
+    batch: int = 32
+    lr: float = 2e-3
+    minutes: float = 50.0
+    steps: int = 1_000_000
+    seed: int = 0
+    threads: int = 1
+    workers: int = 2
+    part_weight: float = 4.0
+    ema_kimg: float = 4.0
+    checkpoint_minutes: float = 3.0
+    model: dict = field(default_factory=dict)
+
+    def resolved(self) -> "TrainConfig":
+        cfg = self.model or model_config(self.size)
+        return TrainConfig(**{**asdict(self), "model": cfg})
+
+
+class _State:
+    """Everything a checkpoint holds."""
+
+    def __init__(self, cfg: TrainConfig):
+        torch.manual_seed(cfg.seed)
+        self.gen = Generator(**cfg.model)
+        self.ema = copy.deepcopy(self.gen).eval().requires_grad_(False)
+        self.opt = torch.optim.Adam(self.gen.parameters(), lr=cfg.lr, betas=(0.9, 0.99))
+        self.sampler = torch.Generator().manual_seed(cfg.seed)
+        self.step, self.elapsed, self.loss = 0, 0.0, float("nan")
+
+    def save(self, path: Path, cfg: TrainConfig) -> None:
+        blob = {"gen": self.gen.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
+                "sampler": self.sampler.get_state(), "step": self.step, "elapsed": self.elapsed,
+                "loss": self.loss, "config": json.dumps(asdict(cfg), default=str)}
+        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+        try:
+            torch.save(blob, tmp)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def load(self, path: Path) -> None:
+        blob = torch.load(path, map_location="cpu", weights_only=True)
+        self.gen.load_state_dict(blob["gen"])
+        self.ema.load_state_dict(blob["ema"])
+        self.opt.load_state_dict(blob["opt"])
+        self.sampler.set_state(blob["sampler"])
+        self.step, self.elapsed, self.loss = int(blob["step"]), float(blob["elapsed"]), float(blob["loss"])
+
+
+def learning_rate(base: float, progress: float, warmup: float = 0.02, floor: float = 0.03) -> float:
+    """Linear warm-up over the first ``warmup`` of the run, then cosine down to ``floor * base``."""
+    if progress < warmup:
+        return base * max(progress / warmup, 0.01)
+    t = min(1.0, (progress - warmup) / (1.0 - warmup))
+    return base * (floor + (1.0 - floor) * 0.5 * (1.0 + math.cos(math.pi * t)))
+
+
+def train(cfg: TrainConfig, resume: bool = False, log: Callable[[str], None] = print) -> Path:
+    """Run (or resume) training; returns the path of the exported model."""
+    cfg = cfg.resolved()
+    torch.set_num_threads(max(1, cfg.threads))
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    ckpt = out / "checkpoint.pt"
+    state = _State(cfg)
+    if resume and ckpt.exists():
+        state.load(ckpt)
+        log(f"resumed from {ckpt}: step {state.step}, {state.elapsed / 60:.1f} min trained")
+    elif resume:
+        log(f"no checkpoint at {ckpt}; starting a new run")
+    t0 = time.time()
+    paths = build_cache(out / "data", cfg.faces, cfg.size, cfg.workers,
+                        progress=lambda d, n: log(f"data: {d}/{n} chunks ({time.time() - t0:.0f} s)"))
+    seeds, images, labels = load_cache(paths)
+    z = latents_for_seeds(seeds)  # [n, z_dim]
+    images, labels = torch.from_numpy(images), torch.from_numpy(labels)
+    (out / "train_config.json").write_text(json.dumps(asdict(cfg), indent=1, default=str))
+    _loop(state, cfg, z, images, labels, ckpt, log)
+    return export(state, cfg, out)
+
+
+def _batch(state: _State, cfg: TrainConfig, z, images, labels):
+    idx = torch.randint(len(z), (cfg.batch,), generator=state.sampler)
+    target = images[idx].permute(0, 3, 1, 2).float() / 127.5 - 1.0  # [B, 3, H, W]
+    parts = torch.isin(labels[idx], torch.tensor(PART_LABELS))[:, None]  # [B, 1, H, W]
+    return z[idx], target, 1.0 + cfg.part_weight * parts.float()
+
+
+def _loop(state: _State, cfg: TrainConfig, z, images, labels, ckpt: Path, log) -> None:
+    start, last_ckpt, last_log = time.time() - state.elapsed, time.time(), 0.0
+    log_every = 30.0
+    while True:
+        state.elapsed = time.time() - start
+        progress = max(state.step / cfg.steps, state.elapsed / (cfg.minutes * 60.0))
+        if progress >= 1.0:
+            break
+        lr = learning_rate(cfg.lr, progress)
+        for group in state.opt.param_groups:
+            group["lr"] = lr
+        zb, target, weight = _batch(state, cfg, z, images, labels)
+        pred = state.gen(zb, noise="none")
+        err = pred - target
+        loss = (weight * err.abs()).mean()
+        state.opt.zero_grad(set_to_none=True)
+        loss.backward()
+        state.opt.step()
+        _update_ema(state, cfg)
+        state.step += 1
+        state.loss = float(loss.detach())
+        if time.time() - last_log >= log_every:
+            last_log = time.time()
+            psnr = 10 * math.log10(4.0 / max(float(err.detach().square().mean()), 1e-12))
+            log(f"step {state.step}  {state.elapsed / 60:5.1f}/{cfg.minutes:g} min  loss {state.loss:.4f}"
+                f"  batch PSNR {psnr:5.2f} dB  lr {lr:.2e}  {state.step * cfg.batch / max(state.elapsed, 1e-6):.1f} img/s")
+        if time.time() - last_ckpt >= cfg.checkpoint_minutes * 60.0:
+            state.save(ckpt, cfg)
+            last_ckpt = time.time()
+    state.save(ckpt, cfg)
+    log(f"done: {state.step} steps in {state.elapsed / 60:.1f} min of training")
+
+
+@torch.no_grad()
+def _update_ema(state: _State, cfg: TrainConfig) -> None:
+    seen = (state.step + 1) * cfg.batch
+    half_life = min(cfg.ema_kimg * 1000.0, 0.1 * seen)  # short at first, so early EMA is not stale
+    beta = 0.5 ** (cfg.batch / max(half_life, 1e-8))
+    for p_ema, p in zip(state.ema.parameters(), state.gen.parameters()):
+        p_ema.lerp_(p, 1.0 - beta)
+    for b_ema, b in zip(state.ema.buffers(), state.gen.buffers()):
+        b_ema.copy_(b)
+
+
+@torch.no_grad()
+def export(state: _State, cfg: TrainConfig, out: Path) -> Path:
+    """Write the EMA generator (plus its mean latent) in netbend's format, and a JSON record."""
+    gen = state.ema
+    z = torch.from_numpy(np.random.RandomState(MEAN_W_SEED).randn(MEAN_W_SAMPLES, gen.z_dim)).float()
+    mean_w = gen.mapping(z).mean(0, keepdim=True)  # [1, w_dim]
+    name = f"netbend-faces{cfg.size}"
+    path = save_native(StyleGAN2Model(copy.deepcopy(gen), name=name, mean_w=mean_w), out / f"{name}.safetensors")
+    record = {"name": name, "steps": state.step, "train_minutes": round(state.elapsed / 60, 2),
+              "final_loss": state.loss, "train_config": asdict(cfg)}
+    tmp = out / f".{name}.json.tmp"
+    tmp.write_text(json.dumps(record, indent=1, default=str))
+    os.replace(tmp, out / f"{name}.json")
+    return path
+
+
+def check_config(cfg: TrainConfig) -> None:
+    if cfg.size not in (64, 128):
+        raise NetbendError(f"faces train: --size must be 64 or 128, got {cfg.size}")
+    if cfg.faces < cfg.batch:
+        raise NetbendError(f"faces train: --faces ({cfg.faces}) must be at least --batch ({cfg.batch})")
