@@ -5,9 +5,10 @@ with ``getStructuringElement(MORPH_ELLIPSE, (2r+1, 2r+1))``: row ``dy`` (-r..r) 
 columns ``|dx| <= round(sqrt(r^2 - dy^2))``. Pixels outside the map never win the min
 (erode) or max (dilate), as with OpenCV's default border. ``r = 0`` is the identity.
 
-How: the map is padded by ``r`` with +inf (erode) or -inf (dilate); for each half-width
-the ellipse needs, a running min/max along rows is built by shifting; then the rows of
-the ellipse are combined by shifting vertically. About 4r cheap passes, all in place.
+How: the map is padded by ``r`` with +inf (erode) or -inf (dilate); running min/max
+along x are built for each half-width up to r (one shifted op per half-width), then the
+2r+1 rows of the ellipse are combined by shifting vertically: about 3r+2 passes over
+the data, on cache-sized slabs of maps.
 """
 from __future__ import annotations
 
@@ -32,6 +33,29 @@ def footprint(r: int) -> torch.Tensor:
     return torch.stack([cols <= hw for hw in half_widths(r)])
 
 
+def _row_extremes(flat: torch.Tensor, most: int, op) -> list[torch.Tensor]:
+    """Running min/max along x over half-widths 0..most, on flattened padded maps.
+
+    ``flat`` is ``[B, T]`` (padded maps, rows one after another). ``rows[k][:, i]`` holds
+    the extreme over flat positions ``i .. i+2k`` (centred on ``i+k``); the padding
+    (>= k columns each side) keeps every window that matters inside its own row. Half-width
+    k comes from half-width a = ceil((2k-1)/4) in one op: the windows ``[c-k, c-k+2a]`` and
+    ``[c+k-2a, c+k]`` overlap, so one pass per half-width. All ops are contiguous 1-D.
+    """
+    rows = [flat]
+    t = flat.shape[1]
+    for k in range(1, most + 1):
+        n = t - 2 * k
+        if k == 1:
+            cur = op(flat[:, 0:n], flat[:, 1:1 + n])
+            op(cur, flat[:, 2:2 + n], out=cur)
+        else:
+            a = (2 * k + 2) // 4  # ceil((2k - 1) / 4)
+            cur = op(rows[a][:, 0:n], rows[a][:, 2 * (k - a):2 * (k - a) + n])
+        rows.append(cur)
+    return rows
+
+
 def _extreme_kernel(r: int, dilate: bool):
     """Kernel for :func:`netbend.transforms._kernels.run_slabs` on ``[B, H, W]`` slabs."""
     op = torch.maximum if dilate else torch.minimum
@@ -40,18 +64,21 @@ def _extreme_kernel(r: int, dilate: bool):
 
     def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:
         b, h, w = src.shape
-        pad = src.new_full((b, h + 2 * r, w + 2 * r), fill)  # [B, H+2r, W+2r]
-        pad[:, r:r + h, r:r + w] = src
-        rows = {0: pad[:, :, r:r + w]}  # half-width -> [B, H+2r, W] running extreme
-        cur = rows[0]
-        for k in range(1, max(widths) + 1):
-            cur = op(cur, pad[:, :, r - k:r - k + w])
-            op(cur, pad[:, :, r + k:r + k + w], out=cur)
-            rows[k] = cur
-        dst.copy_(rows[widths[r]][:, r:r + h])
+        wp = w + 2 * r
+        pad = torch.nn.functional.pad(src, (r, r, r, r), value=fill)  # [B, H+2r, W+2r]
+        rows = _row_extremes(pad.view(b, -1), max(widths), op)  # flat [B, T - 2k] each
+        n = h * wp  # output rows r..r+H-1 of the padded maps, pad columns included
+
+        def band(dy: int) -> torch.Tensor:  # footprint row dy for every output: [B, H*Wp]
+            k = widths[r + dy]
+            start = (r + dy) * wp - k
+            return rows[k][:, start:start + n]
+
+        acc = op(band(0), band(1))
         for dy in range(-r, r + 1):
-            if dy:
-                op(dst, rows[widths[r + dy]][:, r + dy:r + dy + h], out=dst)
+            if dy not in (0, 1):
+                op(acc, band(dy), out=acc)
+        dst.copy_(acc.view(b, h, wp)[:, :, r:r + w])
 
     return kernel
 
