@@ -44,7 +44,9 @@ def affine_matrix_translate(h: int, w: int, px: float, py: float) -> np.ndarray:
 
 
 def _taps(pos: np.ndarray, n: int):
-    """Two-tap linear interpolation along one axis: (idx0, idx1, w0, w1) for ``pos``."""
+    """Linear interpolation along one axis: ``[(idx0, w0), (idx1, w1)]`` for positions
+    ``pos``; a tap outside ``0..n-1`` gets index 0 and weight 0 (zero fill, so activations
+    are assumed finite)."""
     p0 = np.floor(pos)
     frac = pos - p0
     out = []
