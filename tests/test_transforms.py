@@ -273,3 +273,13 @@ def test_user_transform_is_usable_and_duplicates_fail(user_transform):
     with pytest.raises(ValueError, match="already registered"):
         register_transform("new-name", aliases=("flip-horizontal",))(lambda x: x)
     assert "new-name" not in TRANSFORMS and "flip-horizontal" in registry._ALIASES
+
+
+@pytest.mark.parametrize("name", sorted(SAMPLE_PARAMS) + ["ablate", "invert", "flip-h", "flip-v"])
+def test_non_contiguous_inputs_give_the_same_result(name):
+    full = rand(2, 6, 9, 12)
+    x = full[:, 1:5]  # a strided view, as a bend might pass
+    want = run(name, x.contiguous(), SAMPLE_PARAMS.get(name))
+    assert torch.equal(run(name, x, SAMPLE_PARAMS.get(name)), want)
+    cl = x.contiguous(memory_format=torch.channels_last)
+    assert torch.equal(run(name, cl, SAMPLE_PARAMS.get(name)), want)
