@@ -216,7 +216,7 @@ def _eyebrow(cv: Canvas, f: _Face, a, b, side: float) -> None:
     bx = side * f.eye_x + f.yaw
     by = f.eye_b - f.eh - f.hw * lerp(0.1, 0.25, p["brow_raise"])
     length = f.ew * lerp(1.0, 1.45, p["brow_len"])
-    thick = f.hw * lerp(0.025, 0.07, p["brow_thick"])
+    thick = f.hw * lerp(0.08, 0.16, p["brow_thick"])
     win, a, b = f.window(cv, a, b, bx, by, 1.5 * length + thick)
     s = (a - bx) / length  # -1..1 along the brow
     k = lerp(-0.35, 0.35, p["brow_tilt"])
@@ -247,7 +247,7 @@ def _eye(cv: Canvas, f: _Face, a, b, side: float) -> None:
 def _nose(cv: Canvas, f: _Face, a, b) -> None:
     p = f.p
     x, tip, top = 1.2 * f.yaw, f.nose_tip, f.eye_b + 0.05 * f.hh
-    nw = f.hw * lerp(0.1, 0.2, p["nose_w"])
+    nw = f.hw * lerp(0.13, 0.24, p["nose_w"])
     color = np.clip(f.skin * np.array([0.82, 0.70, 0.66]), 0, 1)
     dark = f.skin * 0.45
     style = NOSE_STYLES[choice(p["nose_style"], len(NOSE_STYLES))]

@@ -46,11 +46,11 @@ def model_config(size: int = 64) -> dict:
 @dataclass(frozen=True)
 class TrainConfig:
     out: str = "runs/faces"
-    faces: int = 16384
+    faces: int = 12288
     size: int = 64
     batch: int = 32
     lr: float = 2e-3
-    minutes: float = 50.0
+    minutes: float = 38.0
     steps: int = 1_000_000
     seed: int = 0
     threads: int = 1
