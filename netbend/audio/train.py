@@ -79,6 +79,18 @@ def _load_checkpoint(path: Path, options: TrainOptions, spec: SpecConfig) -> dic
 
 
 @torch.no_grad()
+def _init_output_bias(vae: SpectrogramVAE, windows: torch.Tensor) -> None:
+    """Start the output layer at the data's mean level (its bias = atanh(mean)).
+
+    Adam moves each weight by about ``lr`` per step, so from a zero bias the
+    tanh output would need hundreds of steps just to reach the mostly-quiet
+    mean level of spectrograms; starting there spends them on structure.
+    """
+    mean = float(windows[: 4096].float().mean().clamp(-0.95, 0.95))
+    vae.decoder.deconv5[0].bias.fill_(float(torch.atanh(torch.tensor(mean))))
+
+
+@torch.no_grad()
 def evaluate(vae: SpectrogramVAE, windows: torch.Tensor, options: TrainOptions, device) -> dict:
     """Mean loss over ``windows`` with the mean latent (no sampling noise)."""
     vae.eval()
@@ -105,12 +117,15 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
     torch.manual_seed(options.seed)
     vae = SpectrogramVAE(options.size).to(device, memory_format=torch.channels_last).train()
     opt = torch.optim.Adam(vae.parameters(), lr=options.lr, betas=(options.beta1, options.beta2))
-    epoch, position, history = 0, 0, []
+    epoch, position, history, running = 0, 0, [], [0.0, 0]  # running: (loss sum, batches) this epoch
     state = _load_checkpoint(ckpt_path, options, spec)
-    if state is not None:
+    if state is None:
+        _init_output_bias(vae, data.train)
+    else:
         vae.load_state_dict(state["model"])
         opt.load_state_dict(state["optimizer"])
         epoch, position, history = int(state["epoch"]), int(state["position"]), json.loads(state["history"])
+        running = json.loads(state.get("running", "[0.0, 0]"))
         torch.set_rng_state(state["rng"])
         log(f"resuming from {ckpt_path}: epoch {epoch + 1}, batch {position}")
     n = data.train.shape[0]
@@ -120,14 +135,14 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
 
     def snapshot() -> dict:
         return {"model": vae.state_dict(), "optimizer": opt.state_dict(), "epoch": epoch,
-                "position": position, "history": json.dumps(history), "rng": torch.get_rng_state(),
+                "position": position, "history": json.dumps(history), "running": json.dumps(running),
+                "rng": torch.get_rng_state(),
                 "options": json.dumps(asdict(options)), "spec": json.dumps(spec.to_dict())}
 
     steps, last_save = 0, time.monotonic()
     while epoch < options.epochs:
         order = torch.randperm(n, generator=torch.Generator().manual_seed(options.seed * 100003 + epoch))
         bar = progress(total=batches, initial=position, desc=f"epoch {epoch + 1}/{options.epochs}") if progress else None
-        running = 0.0
         while position < batches:
             idx = order[position * options.batch:(position + 1) * options.batch]
             x = data.train[idx].to(device, torch.float32)[:, None]  # [B, 1, frames, bins]
@@ -138,7 +153,7 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
             loss.backward()
             opt.step()
             position, steps = position + 1, steps + 1
-            running += loss.item()
+            running = [running[0] + loss.item(), running[1] + 1]
             if bar:
                 bar.update(1)
                 bar.set_postfix(loss=f"{loss.item():.4f}", recon=f"{rec.item():.4f}", kl=f"{kl.item():.2f}")
@@ -154,11 +169,11 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
         if bar:
             bar.close()
         val = evaluate(vae, data.val, options, device) if data.val.shape[0] else {}
-        history.append({"epoch": epoch + 1, "train_loss": running / max(batches, 1), "val": val,
-                        "time": time.time()})
-        log(f"epoch {epoch + 1}: train loss {running / batches:.5f}"
+        train_loss = running[0] / max(running[1], 1)
+        history.append({"epoch": epoch + 1, "train_loss": train_loss, "val": val, "time": time.time()})
+        log(f"epoch {epoch + 1}: train loss {train_loss:.5f}"
             + (f", val loss {val['loss']:.5f} (recon {val['recon']:.5f}, kl {val['kl']:.3f})" if val else ""))
-        epoch, position = epoch + 1, 0
+        epoch, position, running = epoch + 1, 0, [0.0, 0]
         model_path = AudioModel(vae, spec, name, device=device).save(out / "model.safetensors")
         vae.train()
         _save_checkpoint(ckpt_path, snapshot())
