@@ -128,3 +128,23 @@ def test_train_checkpoints_resumes_and_exports(tmp_path):
     model = load_model(path)
     assert model.mean_w_from_checkpoint and model.z_dim == N_PARAMS
     assert model.synthesize(z=model.latents_from_seeds([0])).shape == (1, 3, 64, 64)
+
+
+def test_demo_rows_sweep_layers_and_unbent_row_matches(tmp_path):
+    from netbend.faces.demo import Row, bend_rows, labelled_grid, sweep_rows
+    from netbend.models import Generator, StyleGAN2Model
+    from netbend.plan import Plan, load_plan
+
+    torch.manual_seed(0)
+    gen = Generator(16, style_dim=8, n_mlp=1, channels={4: 4, 8: 4, 16: 4}, z_dim=N_PARAMS)
+    model = StyleGAN2Model(gen, name="tiny")
+    rows = [Row("unbent", Plan())] + sweep_rows(load_plan("examples/fig2_rotate_layerwide.yaml"), [1, 3])
+    assert [r.plan.transforms[0].layer for r in rows[1:]] == [1, 3]
+    images = bend_rows(model, [0, 1], rows)
+    plain = model.synthesize(z=model.latents_from_seeds([0, 1]), noise="const")
+    np.testing.assert_array_equal(images[0], ((plain.clamp(-1, 1) + 1) * 127.5).round().byte()
+                                  .permute(0, 2, 3, 1).numpy())
+    assert not np.array_equal(images[0], images[1])  # rotating layer 1 changes the faces
+    assert labelled_grid(images, ["a", "b", "c"], scale=2).shape[0] == 3 * (32 + 2) + 2
+    with pytest.raises(NetbendError):
+        sweep_rows(load_plan("examples/faces_translate_dilate.yaml"), [1])
