@@ -186,3 +186,15 @@ def test_training_resume_matches_uninterrupted_run(tmp_path):
     assert json.loads(torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["history"])[0]["val"]
     with pytest.raises(NetbendError, match="batch"):
         train(data, TrainOptions(size="tiny", batch=3, device="cpu"), tmp_path / "b", CFG, log=lambda m: None)
+
+
+def test_clustering_capture_sees_the_decoder_layers(tiny):
+    from netbend.clustering.capture import choose_layers, run_seeds
+
+    model = load_audio_model(tiny, "cpu")
+    layers = choose_layers(model)
+    assert [(l.key, l.path, l.channels, l.height, l.width) for l in layers] == [
+        (str(k), f"decoder.deconv{k}", SIZES["tiny"]["decoder"][k - 1], *RESOLUTIONS[k - 1]) for k in range(1, 6)]
+    out = run_seeds(model, [3, 4])
+    assert out.shape == (2, 128, 513)
+    torch.testing.assert_close(out[1:], run_seeds(model, [4]))  # a seed's latent is independent of the batch

@@ -101,8 +101,7 @@ def reconstruct(model: AudioModel, enc: Encoded, resolved: ResolvedPlan | None,
 
 def sample_latents(model: AudioModel, seeds: list[int]) -> torch.Tensor:
     """One standard-normal latent per seed: [len(seeds), latent]."""
-    return torch.stack([torch.randn(model.latent, generator=torch.Generator().manual_seed(int(s)))
-                        for s in seeds])
+    return model.latents_from_seeds(seeds)
 
 
 def _fit(y: np.ndarray, length: int) -> np.ndarray:

@@ -76,6 +76,16 @@ class AudioModel:
         out = self.module.decoder(z.to(self.device, torch.float32))  # [N, 1, 128, 513]
         return out[:, 0]
 
+    def latents_from_seeds(self, seeds: list[int]) -> torch.Tensor:
+        """One standard-normal latent per seed: [len(seeds), latent], independent of device."""
+        z = [torch.randn(self.latent, generator=torch.Generator().manual_seed(int(s))) for s in seeds]
+        return torch.stack(z).to(self.device)
+
+    @torch.no_grad()
+    def run_seeds(self, seeds: list[int]) -> torch.Tensor:
+        """Decode the latents of ``seeds`` (used by clustering to capture activations)."""
+        return self.decode(self.latents_from_seeds(seeds))
+
     @torch.no_grad()
     def dry_run(self) -> torch.Tensor:
         """Decode one zero latent (batch 1) so hooks on decoder layers fire."""
