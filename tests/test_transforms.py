@@ -283,3 +283,19 @@ def test_non_contiguous_inputs_give_the_same_result(name):
     assert torch.equal(run(name, x, SAMPLE_PARAMS.get(name)), want)
     cl = x.contiguous(memory_format=torch.channels_last)
     assert torch.equal(run(name, cl, SAMPLE_PARAMS.get(name)), want)
+
+
+def test_slabbed_kernels_restore_the_thread_count_and_match_one_call():
+    from netbend.transforms import _kernels
+
+    x = rand(2, 64, 32, 32)  # several slabs of 1 MiB
+    before = torch.get_num_threads()
+    sliced = run("dilate", x, [2]), run("rotate", x, [30]), run("blur", x, [1.0])
+    assert torch.get_num_threads() == before
+    old, _kernels.SLAB_BYTES = _kernels.SLAB_BYTES, 0
+    try:
+        whole = run("dilate", x, [2]), run("rotate", x, [30]), run("blur", x, [1.0])
+    finally:
+        _kernels.SLAB_BYTES = old
+    for a, b in zip(sliced, whole):
+        assert torch.allclose(a, b, atol=1e-6)

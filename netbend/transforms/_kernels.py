@@ -69,10 +69,24 @@ def slab_size(maps: torch.Tensor) -> int:
 def run_slabs(
     kernel: Callable[[torch.Tensor, torch.Tensor], None], maps: torch.Tensor, out: torch.Tensor
 ) -> torch.Tensor:
-    """Apply ``kernel(src_slab, dst_slab)`` to consecutive slabs of maps (dim 0)."""
+    """Apply ``kernel(src_slab, dst_slab)`` to consecutive slabs of maps (dim 0).
+
+    With more than one slab the loop runs on one intra-op thread (restored afterwards):
+    the kernels issue many small ops, and waking helper threads for each cost more than
+    it saved (dilate r=2 on 8x512x64x64: 1.5 s with 2 threads vs 0.14 s with 1, on a busy
+    2-core machine).
+    """
     step = slab_size(maps)
-    for start in range(0, maps.shape[0], step):
-        kernel(maps[start:start + step], out[start:start + step])
+    if step >= maps.shape[0]:
+        kernel(maps, out)
+        return out
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for start in range(0, maps.shape[0], step):
+            kernel(maps[start:start + step], out[start:start + step])
+    finally:
+        torch.set_num_threads(threads)
     return out
 
 
