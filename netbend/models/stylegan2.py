@@ -32,9 +32,11 @@ MODCONV_FORMS = ("auto", "grouped", "scaled")
 def choose_modconv(device: torch.device, batch: int) -> str:
     """The faster modulated-convolution form for a device and batch size (``auto``).
 
-    Rule, from ``benchmarks/modconv.py``: batch 1 -> ``grouped`` (one ordinary convolution with
-    the modulated weights); batch > 1 on CPU -> ``scaled`` (one shared convolution, inputs and
-    outputs scaled per sample); batch > 1 on other devices -> ``grouped`` (the NVlabs default).
+    Rule: batch 1 -> ``grouped`` (then it is one ordinary convolution with the modulated weights,
+    the same work as ``scaled``, and bit-identical to rosinality's code); batch > 1 on CPU ->
+    ``scaled`` (``benchmarks/modconv.py``, FFHQ channel table, batch 8: 1.6x faster at 64 px,
+    on par at 256 px); batch > 1 on other devices -> ``grouped`` (NVlabs' choice for float32
+    inference; not measured here).
     """
     if batch == 1 or device.type != "cpu":
         return "grouped"
