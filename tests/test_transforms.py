@@ -288,7 +288,8 @@ def test_non_contiguous_inputs_give_the_same_result(name):
 def test_slabbed_kernels_restore_the_thread_count_and_match_one_call():
     from netbend.transforms import _kernels
 
-    x = rand(2, 64, 32, 32)  # several slabs of 1 MiB
+    x = rand(2, 64, 64, 64)  # 2 MiB: two slabs of 1 MiB
+    assert _kernels.slab_size(x.view(-1, 64, 64)) < 128
     before = torch.get_num_threads()
     sliced = run("dilate", x, [2]), run("rotate", x, [30]), run("blur", x, [1.0])
     assert torch.get_num_threads() == before
