@@ -247,3 +247,7 @@ def test_cli_dry_run_and_errors(tiny_file, tmp_path):
     res = CliRunner().invoke(main, ["cluster", "train", "--dataset", str(tmp_path / "none"),
                                     "--out", str(tmp_path / "cnn")])
     assert res.exit_code == 2 and "no meta.json" in res.output
+    (tmp_path / "c.json").write_text(json.dumps({"format": "netbend-clusters", "layers": {"1": [[0]]}}))
+    res = CliRunner().invoke(main, ["cluster", "evaluate", "--model", str(tiny_file), "--clusters",
+                                    str(tmp_path / "c.json"), "--out", str(tmp_path / "ev")])
+    assert res.exit_code == 2 and "only the default face model" in res.output

@@ -212,4 +212,45 @@ def import_cmd(src, dest):
     click.echo(dest)
 
 
+@cluster_group.command("evaluate")
+@model_option
+@device_option
+@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False),
+              help="Folder for evaluation.json and evaluation.md.")
+@layers_option
+@click.option("--n-latents", type=int, default=32, show_default=True,
+              help="Evaluation latents (disjoint from training and general-purpose ones).")
+@click.option("--random-draws", type=int, default=3, show_default=True)
+@click.option("--raw-latents", type=int, default=64, show_default=True,
+              help="Latents whose maps the raw-map k-means baseline clusters.")
+@click.option("--max-side", type=int, default=16, show_default=True,
+              help="Raw maps are downsampled to this side for the baseline.")
+@seed_option
+def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, random_draws,
+                 raw_latents, max_side, seed):
+    """Score clusters against the face renderer's part masks (default face model only).
+
+    \b
+    Compares the clusters with k-means on raw maps and with random groups of the same sizes:
+    alignment (energy share in a part / the part's area) and edit locality (share of the
+    ablation's pixel change inside that part). Example:
+      netbend cluster evaluate --clusters runs/faces/clusters.json --out runs/faces/eval
+    """
+    from netbend.clustering.evaluate import evaluate
+    from netbend.clustering.pipeline import GENERAL_SEED_BASE
+    from netbend.clustering.report import markdown
+    from netbend.clusters import load_clusters
+    from netbend.fileio import atomic_write_text
+
+    rep = evaluate(_model(model_path, device), load_clusters(clusters_path), n_latents=n_latents,
+                   random_draws=random_draws, max_side=max_side, seed=seed, keys=_layers(layers),
+                   raw_seeds=range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + raw_latents),
+                   progress=lambda line: click.echo(line, err=True))
+    text = markdown(rep)
+    atomic_write_text(Path(out) / "evaluation.json", json.dumps(rep, indent=1))
+    atomic_write_text(Path(out) / "evaluation.md", text)
+    click.echo(text)
+
+
 COMMANDS = [cluster_group]
