@@ -300,3 +300,24 @@ def test_slabbed_kernels_restore_the_thread_count_and_match_one_call():
         _kernels.SLAB_BYTES = old
     for a, b in zip(sliced, whole):
         assert torch.allclose(a, b, atol=1e-6)
+
+
+@pytest.mark.parametrize("name,params", [
+    ("ablate", []), ("invert", []), ("scalar-multiply", [2]), ("binary-thresh", [0.1]), ("add", [1]),
+    ("flip-h", []), ("flip-v", []), ("translate", [0.1, 0.2]), ("scale", [1.3]), ("rotate", [30]),
+    ("rotate", [90]), ("noise", [0.1]), ("blur", [1.0]), ("erode", [1]), ("dilate", [2]),
+])
+def test_transforms_work_under_autograd(name, params):
+    """Bending a model outside torch.no_grad() must work; values equal the no-grad path."""
+    from netbend.transforms import get_transform
+
+    spec = get_transform(name)
+    kw = spec.bind(params)
+    x = torch.randn(2, 3, 9, 11, requires_grad=True)
+    y = spec(x, **kw)
+    with torch.no_grad():
+        ref = spec(x, **kw)
+    assert torch.allclose(y.detach(), ref, atol=1e-6)
+    if y.requires_grad:
+        y.sum().backward()
+        assert x.grad is not None and torch.isfinite(x.grad).all()

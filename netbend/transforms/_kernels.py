@@ -43,6 +43,16 @@ def empty_like(x: torch.Tensor) -> torch.Tensor:
     return empty(tuple(x.shape), x.dtype, x.device)
 
 
+def tracking(x: torch.Tensor) -> bool:
+    """True when autograd records ops on ``x``: the ``out=`` fast paths must not be used."""
+    return x.requires_grad and torch.is_grad_enabled()
+
+
+def out_like(x: torch.Tensor) -> torch.Tensor | None:
+    """A fast output buffer for ``out=``, or None (a plain differentiable op) under autograd."""
+    return None if tracking(x) else empty_like(x)
+
+
 def work_dtype(x: torch.Tensor) -> torch.dtype:
     """The dtype to compute in: float32 for half types on the CPU, else ``x.dtype``."""
     if x.device.type == "cpu" and x.dtype in _HALF:

@@ -114,7 +114,7 @@ def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
     maps = K.as_maps(x)  # [M, H, W]
     if kind == "exact":
         flat = maps.reshape(n * c, h * w)  # [M, H*W]
-        out = torch.index_select(flat, 1, a, out=K.empty_like(flat))
+        out = torch.index_select(flat, 1, a, out=K.out_like(flat))
         if b is not None:
             out.mul_(b.to(out.dtype))
         return K.restore(out, x)
@@ -123,6 +123,8 @@ def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
 
 def _reverse(x: torch.Tensor, dim: int) -> torch.Tensor:
     """``x.flip(dim)`` for dim -1 or -2, written into a :func:`_kernels.empty` output."""
+    if K.tracking(x):
+        return x.flip(dim)
     n = x.shape[dim]
     rev = torch.arange(n - 1, -1, -1, device=x.device)
     src = x.contiguous().view(-1, n) if dim == -1 else x.contiguous().view(-1, n, x.shape[-1])

@@ -83,9 +83,20 @@ def _extreme_kernel(r: int, dilate: bool):
     return kernel
 
 
+def reference_morph(x: torch.Tensor, r: int, dilate: bool) -> torch.Tensor:
+    """Plain, differentiable min/max over the footprint's shifted copies (used under autograd)."""
+    h, w = x.shape[-2:]
+    pad = torch.nn.functional.pad(x, (r, r, r, r), value=-math.inf if dilate else math.inf)
+    shifts = [pad[..., dy:dy + h, dx:dx + w] for dy, dx in footprint(r).nonzero().tolist()]
+    stacked = torch.stack(shifts)  # [K, N, C, H, W]
+    return stacked.amax(0) if dilate else stacked.amin(0)
+
+
 def _morph(x: torch.Tensor, r: int, dilate: bool) -> torch.Tensor:
     if r == 0:
         return x.clone()
+    if K.tracking(x):
+        return reference_morph(x, r, dilate)
     maps = x.reshape(-1, *x.shape[-2:])  # [M, H, W]; min/max are exact in any dtype
     out = K.empty_like(maps)
     return K.run_slabs(_extreme_kernel(r, dilate), maps, out).view(x.shape)

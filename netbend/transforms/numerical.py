@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import torch
 
-from netbend.transforms._kernels import empty_like
+from netbend.transforms._kernels import empty_like, out_like
 from netbend.transforms.registry import Param, register_transform
 
 
 @register_transform("ablate", description="Set the features to zero: f(x) = 0·x.")
 def ablate(x: torch.Tensor) -> torch.Tensor:
-    return empty_like(x).zero_()
+    return torch.zeros_like(x) if x.requires_grad else empty_like(x).zero_()
 
 
 @register_transform("invert", description="Invert the features: f(x) = 1 - x.")
 def invert(x: torch.Tensor) -> torch.Tensor:
-    return torch.sub(1, x, out=empty_like(x))
+    return torch.sub(1, x, out=out_like(x))
 
 
 @register_transform(
@@ -28,7 +28,7 @@ def invert(x: torch.Tensor) -> torch.Tensor:
     aliases=("multiply",),
 )
 def scalar_multiply(x: torch.Tensor, *, p: float) -> torch.Tensor:
-    return torch.mul(x, p, out=empty_like(x))
+    return torch.mul(x, p, out=out_like(x))
 
 
 @register_transform(
@@ -47,4 +47,4 @@ def binary_thresh(x: torch.Tensor, *, t: float) -> torch.Tensor:
     description="Add a constant: f(x) = x + c.",
 )
 def add(x: torch.Tensor, *, c: float) -> torch.Tensor:
-    return torch.add(x, c, out=empty_like(x))
+    return torch.add(x, c, out=out_like(x))
