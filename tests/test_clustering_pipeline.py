@@ -128,6 +128,21 @@ def test_any_module_by_dotted_path(tmp_path):
     assert sorted(f for c in clusters.layers["3"] for f in c) == list(range(5))
 
 
+def test_spectrogram_vae_uses_its_table(tmp_path):
+    from netbend.audio.model import AudioModel, SpecConfig
+    from netbend.audio.vae import SpectrogramVAE
+
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = AudioModel(SpectrogramVAE("small"), SpecConfig())
+    assert [l.key for l in choose_layers(model)] == ["1", "2", "3", "4"]  # layer 5: one feature
+    clusters, timing = run_pipeline(model, tmp_path, preset=TINY.with_overrides(n_train=2, n_test=1),
+                                    layers=[1, 4], progress=False)
+    assert timing["layers"]["1"]["k"] == 5 and timing["layers"]["4"]["k"] == 4  # VAE table
+    assert timing["layers"]["4"]["depth"] == 1  # maps 64x257 stored at 2x8 (max side 8)
+    assert [len(g) for g in clusters.layers["4"]] and len(clusters.layers["4"]) == 4
+
+
 def test_stored_size_keeps_aspect():
     assert stored_size(17, 65, 16) == (4, 16)
     assert stored_size(8, 8, 16) == (8, 8)
@@ -226,7 +241,7 @@ def test_cli_steps_show_export_import(tiny_file, tmp_path):
                tmp_path / "show", "--layers", "3")
     assert res.exit_code == 0, res.output
     img = Image.open(tmp_path / "show" / "layer_3.png")
-    assert img.size[1] == 2 + 3 * (128 + 2)  # a row per cluster, 16 px samples shown at 128 px
+    assert img.size[1] == 16 + 2 + 3 * (128 + 2)  # a row per cluster, 16 px samples shown at 128 px
     _run("cluster", "export", tmp_path / "c.json", tmp_path / "orig.yaml")
     rows = yaml.safe_load((tmp_path / "orig.yaml").read_text())
     assert set(rows) == {2, 3} and {"cluster_index", "feature_index"} <= set(rows[3][0])

@@ -36,7 +36,8 @@ class Layer:
 
 
 def choose_layers(model: Any, layers: Sequence[int | str] | None = None) -> list[Layer]:
-    """The named layers (paper numbers or paths); by default the paper's layers, else all."""
+    """The named layers (paper numbers or paths); by default the paper's layers, else all,
+    leaving out layers with a single feature (nothing to cluster: the VAE's output layer)."""
     paper = getattr(model, "paper_layers", {}) or {}
     if layers:
         # a number names a paper layer where the model has one, else a module path ("3")
@@ -45,6 +46,7 @@ def choose_layers(model: Any, layers: Sequence[int | str] | None = None) -> list
     else:
         infos = ([find_layer(model, n) for n in sorted(paper)] if paper
                  else list(list_layers(model)))
+        infos = [i for i in infos if i.channels > 1]
     if not infos:
         raise NetbendError(f"{getattr(model, 'name', 'the model')}: no layers to cluster")
     return [Layer.from_info(i) for i in infos]

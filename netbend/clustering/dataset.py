@@ -32,8 +32,9 @@ IN_MEMORY_BYTES = 1 << 30  # layers smaller than this are read into memory for t
 
 def model_family(model: Any) -> str:
     """'vae' for the spectrogram VAE (its own k/batch table), else 'stylegan2' rules."""
-    fam = getattr(model, "family", None) or type(model).__name__.lower()
-    return "vae" if "vae" in str(fam).lower() else "stylegan2"
+    names = (getattr(model, "family", ""), type(model).__name__,
+             type(getattr(model, "module", None)).__name__)
+    return "vae" if any("vae" in str(n).lower() for n in names) else "stylegan2"
 
 
 def split_seeds(seed: int, n_train: int, n_test: int) -> dict[str, list[int]]:

@@ -43,7 +43,7 @@ def heat_overlay(image: np.ndarray, heat: np.ndarray, alpha: float = 0.6) -> np.
 
 def _label(text: str, height: int, width: int) -> np.ndarray:
     img = Image.new("RGB", (width, height), "white")
-    ImageDraw.Draw(img).text((3, height // 2 - 6), text, fill="black")
+    ImageDraw.Draw(img).text((3, max(0, height // 2 - 6)), text, fill="black")
     return np.asarray(img)
 
 
@@ -74,7 +74,16 @@ def layer_figure(model: Any, clusters: ClusterSet, key: str, seed: int = 0,
         w = max(widths)
         cells = [np.pad(c, ((0, 0), (0, w - c.shape[1]), (0, 0)), constant_values=255)
                  for c in cells]
-    return grid(cells, cols=5)
+    body = grid(cells, cols=5)
+    titles = ["cluster: size", "sample", "mean activation", "ablated", f"x{factor:g}"]
+    width = cells[0].shape[1], cells[1].shape[1]
+    header = np.full((16, body.shape[1], 3), 255, np.uint8)
+    x = 2
+    for i, t in enumerate(titles):
+        w = width[0] if i == 0 else width[1]
+        header[:, x:x + w] = _label(t, 16, w)
+        x += w + 2
+    return np.concatenate([header, body], axis=0)
 
 
 def _path_of(model: Any, key: str) -> str:
