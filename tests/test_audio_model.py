@@ -100,7 +100,7 @@ def run(*args):
 
 
 def test_cli_autoencode_end_to_end(tmp_path, tiny):
-    y = render_clip(11, 0, 3.0)
+    y = render_clip(11, 0, 2.0)
     from netbend.audio.resample import resample
 
     src = tmp_path / "in.flac"
@@ -110,7 +110,7 @@ def test_cli_autoencode_end_to_end(tmp_path, tiny):
         {"layer": 1, "transform": "erode", "params": [2], "features": "random", "feature-param": 0.25},
         {"layer": 3, "transform": "binary-thresh", "params": [0.5], "features": "all"}]}))
     res = run("audio", "autoencode", src, "--model", tiny, "--config", plan, "--out", tmp_path / "o.wav",
-              "--variations", "2", "--iterations", "4", "--spectrogram-png", tmp_path / "s.png")
+              "--variations", "2", "--iterations", "2", "--spectrogram-png", tmp_path / "s.png")
     assert res.exit_code == 0, res.output
     frames = sf.info(src).frames
     outs = [sf.read(tmp_path / f"o_var0{v}.wav") for v in (0, 1)]
@@ -193,8 +193,9 @@ def test_clustering_capture_sees_the_decoder_layers(tiny):
 
     model = load_audio_model(tiny, "cpu")
     layers = choose_layers(model)
+    # layer 5 has a single feature: nothing to cluster, so the default choice stops at layer 4
     assert [(l.key, l.path, l.channels, l.height, l.width) for l in layers] == [
-        (str(k), f"decoder.deconv{k}", SIZES["tiny"]["decoder"][k - 1], *RESOLUTIONS[k - 1]) for k in range(1, 6)]
+        (str(k), f"decoder.deconv{k}", SIZES["tiny"]["decoder"][k - 1], *RESOLUTIONS[k - 1]) for k in range(1, 5)]
     out = run_seeds(model, [3, 4])
     assert out.shape == (2, 128, 513)
     torch.testing.assert_close(out[1:], run_seeds(model, [4]))  # a seed's latent is independent of the batch
