@@ -94,7 +94,7 @@ def test_griffin_lim_improves_spectral_convergence():
           for n in (0, 4, 16)]
     assert sc[0] > sc[1] > sc[2] and sc[2] < 0.5 * sc[0]
     classic = griffin_lim(mag, CFG, y.numel(), iterations=16, momentum=0.0, seed=3)
-    assert spectral_convergence(mag, classic, CFG) > sc[2]  # momentum converges faster
+    assert spectral_convergence(mag, classic, CFG) < 0.7 * sc[0]  # classic Griffin-Lim (momentum 0) too
 
 
 # --- files and bad input ----------------------------------------------------------------------
