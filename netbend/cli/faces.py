@@ -89,7 +89,7 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, threads, worker
               help="Held-out faces (seeds 1000000 ..).")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the figures here.")
 @click.option("--grid", "grid_path", type=click.Path(dir_okay=False),
-              help="Also write a grid: renderer faces over the model's, 8 held-out seeds.")
+              help="Also write a grid: rows of renderer faces over the model's, 16 held-out seeds.")
 def evaluate_cmd(model_path, n_faces, json_path, grid_path) -> None:
     """Measure a model against the renderer: PSNR and per-part colour-class accuracy.
 
@@ -107,11 +107,41 @@ def evaluate_cmd(model_path, n_faces, json_path, grid_path) -> None:
     if json_path:
         atomic_write_text(json_path, json.dumps(result, indent=1))
     if grid_path:
+        from netbend.faces.dataset import eval_seeds
         from netbend.faces.quality import comparison_grid
         from netbend.media import save_png
 
-        save_png(grid_path, comparison_grid(model))
+        save_png(grid_path, comparison_grid(model, eval_seeds(16)))
         click.echo(f"grid: {grid_path}")
+
+
+@faces_group.command("samples")
+@click.option("--model", "model_path", type=click.Path(), default=None,
+              help="Model file (default: the built-in default model).")
+@click.option("--seeds", default="0-31", show_default=True, help="Latent seeds.")
+@click.option("--cols", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--scale", default=2, show_default=True, type=click.IntRange(1, 8), help="Pixel zoom.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False), default="out/faces_samples.png",
+              show_default=True)
+def samples_cmd(model_path, seeds, cols, scale, out_path) -> None:
+    """A grid of a model's faces for random latents (seeds), unbent.
+
+    \b
+    Example:
+      netbend faces samples --seeds 0-31 --out docs/faces_samples.png
+    """
+    import numpy as np
+
+    from netbend.faces.quality import model_images
+    from netbend.latents import parse_seeds
+    from netbend.media import grid, save_png
+    from netbend.models import load_model
+
+    model = load_model(model_path)
+    images = model_images(model, model.latents_from_seeds(parse_seeds(seeds)))
+    images = np.repeat(np.repeat(images, scale, axis=1), scale, axis=2)  # nearest-neighbour zoom
+    save_png(out_path, grid(list(images), cols), {"model": model.name, "seeds": seeds})
+    click.echo(f"wrote {out_path}")
 
 
 COMMANDS = [faces_group]
