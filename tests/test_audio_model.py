@@ -199,3 +199,14 @@ def test_clustering_capture_sees_the_decoder_layers(tiny):
     out = run_seeds(model, [3, 4])
     assert out.shape == (2, 128, 513)
     torch.testing.assert_close(out[1:], run_seeds(model, [4]))  # a seed's latent is independent of the batch
+
+
+def test_default_model_ships_and_reconstructs_a_held_out_clip():
+    model = load_audio_model(None, "cpu")
+    assert model.size == "small" and model.spec == CFG and model.name == "netbend-audio-default"
+    audio = read_audio("examples/audio/synth_seed2_0.flac", 22050)
+    enc = encode_audio(model, audio)
+    out, unit = reconstruct(model, enc, None, PhaseOptions("original"))
+    assert out.shape == audio.samples.shape
+    mse = float(((unit - enc.unit) ** 2).mean())
+    assert mse < 0.75 * float(((enc.unit - enc.unit.mean()) ** 2).mean())  # clearly better than a flat guess
