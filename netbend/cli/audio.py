@@ -9,8 +9,14 @@ from netbend.errors import NetbendError
 
 
 @click.group("audio")
-def audio() -> None:
-    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample."""
+@click.option("--threads", type=click.IntRange(1), default=None,
+              help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine).")
+def audio(threads: int | None) -> None:
+    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers."""
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 @audio.command("make-dataset")
