@@ -1,0 +1,1 @@
+"""The built-in audio model: model.safetensors (see TRAINING.md for how it was made)."""
