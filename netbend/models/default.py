@@ -1,24 +1,25 @@
 """The built-in default model, used when no model file is given.
 
-For now: a seeded random-weight StyleGAN2 at 64 px (its images are textures, not faces). To ship
-trained weights instead, save them with :func:`netbend.models.save_native` into this package and
-make :func:`default_model` return ``load_native(<that file>)``.
+``netbend-faces64``: a 64 px StyleGAN2 trained by ``netbend faces train`` to draw the procedural
+cartoon faces of :mod:`netbend.faces` (seed s draws the renderer's face for seed s). Its weights,
+with the mean latent, ship beside this file in netbend's native format.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import torch
 
-from netbend.models.stylegan2 import Generator
+from netbend.models.loaders.native import load_native
 from netbend.models.wrapper import StyleGAN2Model
 
-NAME = "default-random-stylegan2-64"
-SEED = 0
-CONFIG = {"size": 64, "style_dim": 128, "n_mlp": 4, "channel_multiplier": 1, "channel_max": 128}
+NAME = "netbend-faces64"
+WEIGHTS = Path(__file__).with_name(f"{NAME}.safetensors")
 
 
 def default_model() -> StyleGAN2Model:
     """The default model on CPU (same weights on every call; the global RNG is left untouched)."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(SEED)
-        gen = Generator(**CONFIG)
-    return StyleGAN2Model(gen, name=NAME, source="default")
+        model = load_native(WEIGHTS)
+    model.source = "default"
+    return model
