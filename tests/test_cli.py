@@ -121,3 +121,15 @@ def test_layers_lists_paper_numbers(tiny_model):
     rows = [line.split() for line in res.output.splitlines()[2:]]
     assert [r[:2] for r in rows] == [["1", "convs.0"], ["2", "convs.1"], ["3", "convs.2"], ["4", "convs.3"]]
     assert rows[0][-1] == "16" and rows[3][-1] == "8"
+
+
+def test_core_commands_open_audio_model_files():
+    from netbend.audio.model import DEFAULT_MODEL
+
+    res = run("layers", "--model", DEFAULT_MODEL)
+    assert res.exit_code == 0, res.output
+    rows = [line.split() for line in res.output.splitlines()[2:]]
+    assert [r[:2] for r in rows] == [[str(k), f"decoder.deconv{k}"] for k in range(1, 6)]
+    assert rows[1][2:4] == ["(32,", "17,"] or "17, 65" in res.output
+    res = CliRunner().invoke(main, ["generate", "--model", str(DEFAULT_MODEL)])
+    assert res.exit_code == 2 and "is an audio model" in res.output

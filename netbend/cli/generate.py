@@ -59,6 +59,9 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     plan = load_plan(plan_path)
     clusters = load_clusters(clusters_path) if clusters_path else None
     model = load_model(model_path, device=pick_device(device))
+    if not hasattr(model, "synthesize"):
+        raise NetbendError(f"--model {model_path}: {model.name} is an audio model; use "
+                           "`netbend audio sample` or `netbend audio autoencode`")
     if z_path or w_path:
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:

@@ -27,8 +27,12 @@ ZIP_MAGIC = b"PK\x03\x04"
 TORCH_EXTS = {".pt", ".pth", ".ckpt", ".bin"}
 
 
-def load_model(path: str | Path | None = None, device: str | torch.device = "cpu") -> StyleGAN2Model:
-    """Load a generator checkpoint (or the default model for ``None``) onto ``device``."""
+def load_model(path: str | Path | None = None, device: str | torch.device = "cpu"):
+    """Load a generator checkpoint (or the default model for ``None``) onto ``device``.
+
+    StyleGAN2 files give a :class:`StyleGAN2Model`; a netbend spectrogram VAE file gives an
+    :class:`netbend.audio.model.AudioModel` (its decoder's layers are bendable the same way).
+    """
     if path is None:
         from netbend.models.default import default_model
 
@@ -36,6 +40,10 @@ def load_model(path: str | Path | None = None, device: str | torch.device = "cpu
     file = Path(path)
     if not file.exists():
         raise NetbendError(f"model file not found: {file}")
+    from netbend.audio.model import is_audio_model, load_audio_model
+
+    if is_audio_model(file):
+        return load_audio_model(file, device=str(device))
     return _loader_for(file)(file).to(device)
 
 
