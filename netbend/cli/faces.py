@@ -50,7 +50,7 @@ def render_cmd(seeds, size, cols, out_dir) -> None:
 
 @faces_group.command("train")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/faces", show_default=True)
-@click.option("--minutes", default=38.0, show_default=True, type=click.FloatRange(0.1),
+@click.option("--minutes", default=45.0, show_default=True, type=click.FloatRange(0.1),
               help="Training time budget (the data cache is built first, outside it).")
 @click.option("--steps", default=1_000_000, show_default=True, type=click.IntRange(1), help="Step cap.")
 @click.option("--faces", "n_faces", default=12288, show_default=True, type=click.IntRange(1),
@@ -71,7 +71,7 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, threads, worker
 
     \b
     Example (the shipped model):
-      netbend faces train --out runs/faces --minutes 38 --resume
+      netbend faces train --out runs/faces --minutes 45 --resume
     """
     from netbend.faces.train import TrainConfig, check_config, train
 

@@ -50,7 +50,7 @@ class TrainConfig:
     size: int = 64
     batch: int = 32
     lr: float = 2e-3
-    minutes: float = 38.0
+    minutes: float = 45.0
     steps: int = 1_000_000
     seed: int = 0
     threads: int = 1
