@@ -268,15 +268,12 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
 def layers_cmd(model_path, device) -> None:
     """List the decoder's bendable layers (paper numbers 1-5 first)."""
     from netbend.audio.model import load_audio_model
+    from netbend.cli.layers import echo_layers
     from netbend.layers import list_layers
 
     model = load_audio_model(model_path, device)
     infos = sorted(list_layers(model), key=lambda i: (i.number is None, i.number or 0))
-    click.echo(f"{model.name} ({model.model_hash}), size {model.size}")
-    click.echo(f"{'layer':>5}  {'path':<24} {'output (C, H, W)':<20} {'features':>8}")
-    for i in infos:
-        num = "-" if i.number is None else str(i.number)
-        click.echo(f"{num:>5}  {i.path:<24} {str(tuple(i.shape)):<20} {i.channels:>8}")
+    echo_layers(f"{model.name} ({model.model_hash}), size {model.size}", infos)
 
 
 COMMANDS = [audio]

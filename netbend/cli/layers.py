@@ -25,7 +25,12 @@ def layers_cmd(model_path: str | None, device: str, show_all: bool) -> None:
     infos = list_layers(model)
     if not show_all and any(i.number is not None for i in infos):
         infos = tuple(i for i in infos if i.number is not None)
-    click.echo(f"{model.name} ({model.model_hash})")
+    echo_layers(f"{model.name} ({model.model_hash})", infos)
+
+
+def echo_layers(title: str, infos) -> None:
+    """Print a layer table: paper number, module path, output shape, features."""
+    click.echo(title)
     click.echo(f"{'layer':>5}  {'path':<28} {'output (C, H, W)':<20} {'features':>8}")
     for i in infos:
         num = "-" if i.number is None else str(i.number)
