@@ -99,6 +99,63 @@ def _bilinear_kernel(idx: torch.Tensor, wts: torch.Tensor):
     return kernel
 
 
+def _shift_taps(t: float) -> list[tuple[float, int]]:
+    """Linear interpolation of a shift by ``t`` pixels: ``out[j] = sum c * in[j - d]`` over
+    the returned ``(c, d)``; t = k + f (k whole, 0 <= f < 1) gives (1-f, k) and (f, k+1)."""
+    k = math.floor(t)
+    f = t - k
+    return [(1.0 - f, k), (f, k + 1)] if f > _EXACT_TOL else [(1.0, k)]
+
+
+def _shift_axis(src: torch.Tensor, dst: torch.Tensor, taps, axis: int) -> None:
+    """``dst[j] = sum c * src[j - d]`` along ``axis`` (-1 or -2) of ``[B, H, W]``; zero fill.
+
+    Each tap is one op on the maps flattened to ``[B, H*W]`` (a shift by ``d`` along x or
+    ``d*W`` along y). Along x such a shift carries values across row ends, so the edge
+    columns where some tap falls outside the map are then zeroed and summed again from
+    their valid taps (thin strided ops).
+    """
+    b, n = src.shape[0], src.shape[axis]
+    step = 1 if axis == -1 else src.shape[-1]
+    sf, df = src.view(b, -1), dst.view(b, -1)  # [B, H*W]
+    t = sf.shape[1]
+    for i, (c, d) in enumerate(taps):  # loop over the (one or two) taps
+        lo, hi = max(0, d * step), min(t, t + d * step)  # dst flat range with a source
+        if lo >= hi:
+            continue
+        piece = sf[:, lo - d * step:hi - d * step]
+        torch.mul(piece, c, out=df[:, lo:hi]) if i == 0 else df[:, lo:hi].add_(piece, alpha=c)
+    first = min(n, max(0, max(d for _, d in taps)))  # columns/rows [first, last) are right
+    last = max(first, min(n, n + min(d for _, d in taps)))
+    for e0, e1 in ((0, first), (last, n)):
+        _edge(src, dst, taps, axis, e0, e1)
+
+
+def _edge(src, dst, taps, axis: int, e0: int, e1: int) -> None:
+    """Recompute ``dst`` in the band ``e0:e1`` along ``axis`` from the taps that land inside."""
+    if e0 >= e1:
+        return
+    n = src.shape[axis]
+    band = dst.narrow(axis, e0, e1 - e0)
+    band.zero_()
+    for c, d in taps:
+        j0, j1 = max(e0, d), min(e1, n + d)
+        if j0 < j1:
+            dst.narrow(axis, j0, j1 - j0).add_(src.narrow(axis, j0 - d, j1 - j0), alpha=c)
+
+
+def _translate_kernel(tx: float, ty: float):
+    """Kernel for a pure translation by (tx, ty) pixels: separable, one shift per axis."""
+    taps_x, taps_y = _shift_taps(tx), _shift_taps(ty)
+
+    def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:  # [B, H, W] each
+        tmp = torch.empty_like(src)
+        _shift_axis(src, tmp, taps_x, -1)
+        _shift_axis(tmp, dst, taps_y, -2)
+
+    return kernel
+
+
 def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
     """Warp every map of ``x`` [N, C, H, W] by the forward 2x3 ``matrix`` (OpenCV's ``M``).
 
@@ -118,18 +175,38 @@ def warp_affine(x: torch.Tensor, matrix) -> torch.Tensor:
         if b is not None:
             out.mul_(b.to(out.dtype))
         return K.restore(out, x)
-    return K.restore(K.run_slabs(_bilinear_kernel(a, b), maps, K.empty_like(maps)), x)
+    if m[0] == 1 and m[1] == 0 and m[3] == 0 and m[4] == 1 and not K.tracking(x):
+        kernel = _translate_kernel(m[2], m[5])  # a fractional shift
+    else:
+        kernel = _bilinear_kernel(a, b)
+    return K.restore(K.run_slabs(kernel, maps.contiguous(), K.empty_like(maps)), x)
 
 
 def _reverse(x: torch.Tensor, dim: int) -> torch.Tensor:
     """``x.flip(dim)`` for dim -1 or -2, written into a :func:`_kernels.empty` output."""
     if K.tracking(x):
         return x.flip(dim)
+    if dim == -1 and x.device.type == "cpu":
+        return _reverse_x_numpy(x)
     n = x.shape[dim]
     rev = torch.arange(n - 1, -1, -1, device=x.device)
     src = x.contiguous().view(-1, n) if dim == -1 else x.contiguous().view(-1, n, x.shape[-1])
     out = K.empty_like(x)
     torch.index_select(src, 1, rev, out=out.view(src.shape))
+    return out
+
+
+_SAME_SIZE_INT = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
+
+
+def _reverse_x_numpy(x: torch.Tensor) -> torch.Tensor:
+    """``x.flip(-1)`` on the CPU as one NumPy copy from a reversed view: a single strided
+    pass, about twice as fast as ``index_select`` here. Works on the bits (an integer
+    view of the same size), so every dtype, bfloat16 included, is copied exactly."""
+    as_int = _SAME_SIZE_INT[x.element_size()]
+    src = x.contiguous().view(as_int).numpy()
+    out = K.empty_like(x)
+    np.copyto(out.view(as_int).numpy(), src[..., ::-1])
     return out
 
 
