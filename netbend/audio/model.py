@@ -23,24 +23,12 @@ from safetensors.torch import load_file, save_file
 
 from netbend.audio.spectrogram import SpecConfig
 from netbend.audio.vae import LATENT, SIZES, SpectrogramVAE
+from netbend.devices import pick_device
 from netbend.errors import NetbendError
 
 DEFAULT_MODEL = Path(__file__).parent / "default" / "model.safetensors"
 FORMAT = "netbend.spectrogram_vae"
 META_KEY = "netbend"
-
-
-def pick_device(name: str = "auto") -> torch.device:
-    """``auto`` -> CUDA when present, else CPU; otherwise the named device."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise NetbendError(f"unknown device '{name}'; use auto, cpu or cuda") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise NetbendError(f"device '{name}' requested but CUDA is not available")
-    return device
 
 
 class AudioModel:

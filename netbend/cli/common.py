@@ -2,21 +2,8 @@
 from __future__ import annotations
 
 import click
-import torch
 
-from netbend.errors import NetbendError
-
-
-def pick_device(name: str) -> torch.device:
-    """'auto' -> CUDA when present, else CPU; 'cuda' without CUDA is an error."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise NetbendError("--device cuda: no CUDA device is available here (use --device cpu or auto)")
-    try:
-        return torch.device(name)
-    except RuntimeError:
-        raise NetbendError(f"--device: unknown device '{name}' (use auto, cpu or cuda)") from None
+from netbend.devices import pick_device  # noqa: F401  (re-exported for the command modules)
 
 
 device_option = click.option("--device", default="auto", show_default=True,
