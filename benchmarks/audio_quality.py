@@ -16,7 +16,7 @@ import argparse
 import numpy as np
 import torch
 
-from netbend.audio.autoencode import PhaseOptions, encode_audio, reconstruct, unit_to_audio
+from netbend.audio.autoencode import PhaseOptions, encode_audio, reconstruct
 from netbend.audio.griffinlim import griffin_lim
 from netbend.audio.io import Audio, read_audio
 from netbend.audio.metrics import log_spectral_distance, spectral_convergence
@@ -57,7 +57,7 @@ def main() -> None:
     for f in args.files:
         sets[f.split("/")[-1]] = [read_audio(f, model.spec.sample_rate)]
     print(f"model {model.name} ({model.model_hash}), Griffin-Lim {args.iterations} iterations, momentum 0.99")
-    print(f"| input | reconstruction | LSD (dB) | spectral convergence |\n|---|---|---|---|")
+    print("| input | reconstruction | LSD (dB) | spectral convergence |\n|---|---|---|---|")
     for name, clips in sets.items():
         results = [rows_for(model, a, args.iterations) for a in clips]
         for row in results[0]:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import torch
@@ -25,6 +24,7 @@ from netbend.audio.spectrogram import SpecConfig
 from netbend.audio.vae import LATENT, SIZES, SpectrogramVAE
 from netbend.devices import pick_device
 from netbend.errors import NetbendError
+from netbend.fileio import atomic_path
 
 DEFAULT_MODEL = Path(__file__).parent / "default" / "model.safetensors"
 FORMAT = "netbend.spectrogram_vae"
@@ -90,14 +90,8 @@ class AudioModel:
         state = {k: v.detach().cpu().contiguous() for k, v in self.module.state_dict().items()}
         if half:
             state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        os.close(fd)
-        try:
-            save_file(state, tmp, metadata={META_KEY: json.dumps(self.config())})
-            os.replace(tmp, path)
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
+        with atomic_path(path) as tmp:
+            save_file(state, str(tmp), metadata={META_KEY: json.dumps(self.config())})
         return path
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from netbend.audio.model import AudioModel, pick_device
 from netbend.audio.spectrogram import SpecConfig
 from netbend.audio.vae import SIZES, SpectrogramVAE, vae_loss
 from netbend.errors import NetbendError
+from netbend.fileio import atomic_path
 
 
 @dataclass(frozen=True)
@@ -51,14 +51,8 @@ class TrainOptions:
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=".checkpoint.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save(state, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _load_checkpoint(path: Path, options: TrainOptions, spec: SpecConfig) -> dict | None:
@@ -174,7 +168,7 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
         log(f"epoch {epoch + 1}: train loss {train_loss:.5f}"
             + (f", val loss {val['loss']:.5f} (recon {val['recon']:.5f}, kl {val['kl']:.3f})" if val else ""))
         epoch, position, running = epoch + 1, 0, [0.0, 0]
-        model_path = AudioModel(vae, spec, name, device=device).save(out / "model.safetensors")
+        AudioModel(vae, spec, name, device=device).save(out / "model.safetensors")
         vae.train()
         _save_checkpoint(ckpt_path, snapshot())
         last_save = time.monotonic()

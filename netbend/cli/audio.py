@@ -5,7 +5,6 @@ from pathlib import Path
 
 import click
 
-from netbend.errors import NetbendError
 
 
 @click.group("audio")

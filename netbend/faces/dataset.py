@@ -9,7 +9,6 @@ interrupted build resumes where it stopped. Held-out evaluation seeds start at
 from __future__ import annotations
 
 import multiprocessing
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -18,6 +17,7 @@ import numpy as np
 from netbend.errors import NetbendError
 from netbend.faces.params import latents_for_seeds, params_from_latent
 from netbend.faces.render import render_faces
+from netbend.fileio import atomic_path
 
 CHUNK = 1024
 EVAL_SEED0 = 1_000_000
@@ -59,12 +59,8 @@ def build_cache(folder: str | Path, n: int, size: int = 64, workers: int = 2,
 
 
 def _save_chunk(path: Path, seeds, images, labels) -> None:
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.npz")
-    try:
+    with atomic_path(path) as tmp:
         np.savez(tmp, seeds=seeds.astype(np.int64), images=images, labels=labels)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def load_cache(paths: list[Path]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

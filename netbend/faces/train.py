@@ -17,7 +17,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -32,6 +31,7 @@ from netbend.faces.params import N_PARAMS, latents_for_seeds
 from netbend.models.loaders.native import save_native
 from netbend.models.stylegan2 import Generator
 from netbend.models.wrapper import MEAN_W_SAMPLES, MEAN_W_SEED, StyleGAN2Model
+from netbend.fileio import atomic_path, atomic_write_text
 
 PART_LABELS = (3, 4, 5, 6)  # eyes, eyebrows, nose, mouth
 
@@ -80,12 +80,8 @@ class _State:
         blob = {"gen": self.gen.state_dict(), "ema": self.ema.state_dict(), "opt": self.opt.state_dict(),
                 "sampler": self.sampler.get_state(), "step": self.step, "elapsed": self.elapsed,
                 "loss": self.loss, "config": json.dumps(asdict(cfg), default=str)}
-        tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-        try:
+        with atomic_path(path) as tmp:
             torch.save(blob, tmp)
-            os.replace(tmp, path)
-        finally:
-            tmp.unlink(missing_ok=True)
 
     def load(self, path: Path) -> None:
         blob = torch.load(path, map_location="cpu", weights_only=True)
@@ -189,9 +185,7 @@ def export(state: _State, cfg: TrainConfig, out: Path) -> Path:
     path = save_native(StyleGAN2Model(copy.deepcopy(gen), name=name, mean_w=mean_w), out / f"{name}.safetensors")
     record = {"name": name, "steps": state.step, "train_minutes": round(state.elapsed / 60, 2),
               "final_loss": state.loss, "train_config": asdict(cfg)}
-    tmp = out / f".{name}.json.tmp"
-    tmp.write_text(json.dumps(record, indent=1, default=str))
-    os.replace(tmp, out / f"{name}.json")
+    atomic_write_text(out / f"{name}.json", json.dumps(record, indent=1, default=str))
     return path
 
 

@@ -12,7 +12,6 @@ A folder holding ``model.safetensors`` is accepted in place of the file. Loading
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from safetensors import SafetensorError, safe_open
@@ -21,6 +20,7 @@ from safetensors.torch import load_file, save_file
 from netbend.errors import NetbendError
 from netbend.models.stylegan2 import Generator
 from netbend.models.wrapper import StyleGAN2Model
+from netbend.fileio import atomic_path
 
 FORMAT = "netbend.stylegan2"
 VERSION = 1
@@ -37,12 +37,8 @@ def save_native(model: StyleGAN2Model, path: str | Path) -> Path:
     if model.mean_w_from_checkpoint:
         tensors[MEAN_W_KEY] = model.mean_w.detach().to("cpu").contiguous().clone()
     meta = {"format": FORMAT, "version": VERSION, "name": model.name, "config": gen.config()}
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    try:
+    with atomic_path(path) as tmp:
         save_file(tensors, str(tmp), metadata={META_KEY: json.dumps(meta)})
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
     return path
 
 
