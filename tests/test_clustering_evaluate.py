@@ -101,3 +101,32 @@ def test_evaluate_on_a_tiny_model_with_synthetic_masks():
                 assert s["area"] == pytest.approx(0.5)
     assert wins(rep)[1] == 1
     assert "| 3 | 6: 3/2/1 |" in markdown(rep)
+
+
+def test_plan_part_change_matches_a_manual_bend():
+    from netbend.bending import bend, resolve_plan
+    from netbend.clustering.capture import run_seeds
+    from netbend.clustering.evaluate import EVAL_SEED_BASE, plan_part_change
+    from netbend.plan import Plan
+
+    with torch.random.fork_rng():
+        torch.manual_seed(5)
+        model = StyleGAN2Model(Generator(16, style_dim=8, n_mlp=1, channels={4: 8, 8: 8, 16: 6}),
+                               name="tiny")
+
+    def masks_fn(m, seeds):
+        masks = torch.zeros(len(seeds), 1, 16, 16)
+        masks[:, 0, :4] = 1
+        return masks, ("eyes",)
+
+    cs = ClusterSet({"2": ((0, 1, 2), (3, 4, 5, 6, 7))})
+    plan = Plan.from_dict({"transforms": [{"layer": 2, "transform": "ablate",
+                                           "features": "cluster", "feature-param": 0}]})
+    got = plan_part_change(model, plan, cs, n_latents=2, masks_fn=masks_fn)["eyes"]
+    seeds = [EVAL_SEED_BASE, EVAL_SEED_BASE + 1]
+    plain = run_seeds(model, seeds)
+    with bend(model.module, resolve_plan(plan, model, clusters=cs)):
+        delta = (run_seeds(model, seeds) - plain).abs().sum(1)
+    assert got["inside"] == pytest.approx(float(delta[:, :4].mean()), rel=1e-5)
+    assert got["outside"] == pytest.approx(float(delta[:, 4:].mean()), rel=1e-5)
+    assert got["ratio"] == pytest.approx(got["inside"] / got["outside"])

@@ -248,8 +248,11 @@ def import_cmd(src, dest):
 @click.option("--max-side", type=int, default=16, show_default=True,
               help="Raw maps are downsampled to this side for the baseline.")
 @seed_option
+@click.option("--plan", "plan_paths", multiple=True, type=click.Path(dir_okay=False),
+              help="Also measure a plan: mean pixel change on each part vs elsewhere "
+                   "(repeatable).")
 def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, random_draws,
-                 raw_latents, max_side, seed):
+                 raw_latents, max_side, seed, plan_paths):
     """Score clusters against the face renderer's part masks (default face model only).
 
     \b
@@ -258,17 +261,22 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     ablation's pixel change inside that part). Example:
       netbend cluster evaluate --clusters runs/faces/clusters.json --out runs/faces/eval
     """
-    from netbend.clustering.evaluate import evaluate
+    from netbend.clustering.evaluate import evaluate, plan_part_change
     from netbend.clustering.pipeline import GENERAL_SEED_BASE
-    from netbend.clustering.report import markdown
+    from netbend.clustering.report import markdown, plan_table
     from netbend.clusters import load_clusters
     from netbend.fileio import atomic_write_text
+    from netbend.plan import load_plan
 
-    rep = evaluate(_model(model_path, device), load_clusters(clusters_path), n_latents=n_latents,
-                   random_draws=random_draws, max_side=max_side, seed=seed, keys=_layers(layers),
+    model, clusters = _model(model_path, device), load_clusters(clusters_path)
+    plans = {p: plan_part_change(model, load_plan(p), clusters, n_latents=n_latents)
+             for p in plan_paths}
+    rep = evaluate(model, clusters, n_latents=n_latents, random_draws=random_draws,
+                   max_side=max_side, seed=seed, keys=_layers(layers),
                    raw_seeds=range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + raw_latents),
                    progress=lambda line: click.echo(line, err=True))
-    text = markdown(rep)
+    rep["plans"] = plans
+    text = markdown(rep) + "".join(f"\nPlan {p}:\n\n{plan_table(v)}\n" for p, v in plans.items())
     atomic_write_text(Path(out) / "evaluation.json", json.dumps(rep, indent=1))
     atomic_write_text(Path(out) / "evaluation.md", text)
     click.echo(text)

@@ -150,3 +150,26 @@ def summarise(row: dict[str, list[list[dict[str, Any]]]]) -> dict[str, dict[str,
 def _line(summary: dict[str, dict[str, float]]) -> str:
     return "  ".join(f"{n}: align {s['alignment']:.2f} loc {s['locality']:.2f}"
                      for n, s in summary.items())
+
+
+def plan_part_change(model: Any, plan: Any, clusters: ClusterSet, *, n_latents: int = 32,
+                     masks_fn: Callable = face_masks) -> dict[str, dict[str, float]]:
+    """How a plan's pixel change splits over the parts: for each part, the mean change
+    (sum over RGB of ``|bent - plain|``) on its pixels, elsewhere, and their ratio."""
+    from netbend.bending import bend, resolve_plan
+    from netbend.clustering.capture import run_seeds
+
+    seeds = list(range(EVAL_SEED_BASE, EVAL_SEED_BASE + n_latents))
+    masks, parts = masks_fn(model, seeds)
+    plain = run_seeds(model, seeds)
+    with bend(model.module, resolve_plan(plan, model, clusters=clusters)):
+        delta = (run_seeds(model, seeds) - plain).abs().sum(1)  # [N, H, W]
+    out = {}
+    for p, name in enumerate(parts):
+        m = masks[:, p]
+        if m.sum() == 0 or m.sum() == m.numel():
+            continue
+        inside = float((delta * m).sum() / m.sum())
+        outside = float((delta * (1 - m)).sum() / (1 - m).sum())
+        out[name] = {"inside": inside, "outside": outside, "ratio": inside / max(outside, 1e-12)}
+    return out

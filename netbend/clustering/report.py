@@ -66,16 +66,27 @@ def eye_candidates(report: dict[str, Any], top: int = 5) -> list[tuple[str, int,
 def markdown(report: dict[str, Any]) -> str:
     w_align, n = wins(report, "alignment")
     w_loc, _ = wins(report, "locality")
+    w_lift, _ = wins(report, "lift")
+    w_raw, _ = wins(report, "alignment", over="raw")
     eyes = eye_candidates(report)
     return "\n\n".join([
         f"Evaluation over {report['n_latents']} latents; random groups averaged over "
         f"{report['random_draws']} draws; raw k-means on {report['raw_latents']} latents' maps "
         f"downsampled to <= {report['raw_max_side']} px.",
         summary_table(report),
-        f"CNN clusters beat random groups on alignment in {w_align}/{n} layers and on edit "
-        f"locality in {w_loc}/{n} layers.",
+        f"CNN clusters beat random groups on alignment in {w_align}/{n} layers, on edit locality "
+        f"in {w_loc}/{n} layers and on its lift in {w_lift}/{n} layers; they beat raw-map "
+        f"k-means on alignment in {w_raw}/{n} layers.",
         "Clusters whose ablation changes the eyes most (layer, cluster, eyes locality, eyes "
         "alignment): " + "; ".join(f"{k}/{c}: {_f(l)}, {_f(a)}" for k, c, l, a in eyes),
         "Per cluster (CNN grouping):",
         cluster_table(report),
     ]) + "\n"
+
+
+def plan_table(parts: dict[str, dict[str, float]]) -> str:
+    """Mean pixel change of a plan on each part, elsewhere, and the ratio."""
+    lines = ["| part | change on part | change elsewhere | ratio |", "|---|---|---|---|"]
+    for name, r in parts.items():
+        lines.append(f"| {name} | {r['inside']:.3f} | {r['outside']:.3f} | {r['ratio']:.2f} |")
+    return "\n".join(lines)
