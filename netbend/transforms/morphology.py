@@ -66,7 +66,10 @@ def _pair(op, src, s: int, axis: int, dst, acc: bool) -> None:
         flat, out = src.reshape(b, -1), dst.reshape(b, -1)  # [B, H*W]
         t = flat.shape[1]
         op(flat[:, :t - 2 * s], flat[:, 2 * s:], out=out[:, s:t - s])
-        pieces = pieces[1:]
+        # The 2s edge columns one at a time: a single column is one long strided loop,
+        # where an [B, H, s] block is B*H tiny ones (~10x slower in NumPy).
+        pieces = [((j, j + 1), (0, 1), (j + s, j + s + 1)) for j in range(s)]
+        pieces += [((j, j + 1), (j - s, j - s + 1), (n - 1, n)) for j in range(n - s, n)]
     for (d0, d1), (l0, l1), (r0, r1) in pieces:
         out = dst[_along(axis, d0, d1)]
         left, right = src[_along(axis, l0, l1)], src[_along(axis, r0, r1)]
