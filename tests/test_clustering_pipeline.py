@@ -22,7 +22,6 @@ from netbend.clustering.pipeline import run_pipeline
 from netbend.clustering.presets import get_preset
 from netbend.clusters import load_clusters
 from netbend.errors import NetbendError
-from netbend.layers import ModuleModel
 from netbend.models import save_native
 from netbend.models.stylegan2 import Generator
 from netbend.models.wrapper import StyleGAN2Model

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import numpy as np
-import torch
 from PIL import Image, ImageDraw
 
 from netbend.clustering.capture import capture_seeds
