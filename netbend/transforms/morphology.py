@@ -80,27 +80,35 @@ def _pair(op, src, s: int, axis: int, dst, acc: bool) -> None:
             op(left, right, out=out)
 
 
-def _row_extremes(op, src, most: int, new) -> list:
+def _row_extremes(op, src, most: int, keep: set[int], new) -> dict:
     """Running extremes along x of half-width 0..most (``rows[k][..., j]`` covers
     ``j-k..j+k`` clipped to the map). Half-width k comes from a = ceil((2k-1)/4) in one op:
-    the windows centred at ``j-(k-a)`` and ``j+(k-a)`` overlap and cover ``j-k..j+k``."""
-    rows = [src]
+    the windows centred at ``j-(k-a)`` and ``j+(k-a)`` overlap and cover ``j-k..j+k``.
+
+    ``new(slot)`` gives scratch array number ``slot``; a half-width that is not in ``keep``
+    hands its array on once no later one is built from it (fewer arrays stay in cache).
+    """
+    source = {k: (2 * k + 2) // 4 for k in range(2, most + 1)}
+    last_use = {k: max([j for j, a in source.items() if a == k], default=0) for k in range(most + 1)}
+    rows, slot_of, free = {0: src}, {}, []
     for k in range(1, most + 1):
-        cur = new(k)
+        for j in [j for j in slot_of if j not in keep and last_use[j] < k]:
+            free.append(slot_of.pop(j))
+        slot_of[k] = free.pop() if free else len(slot_of) + len(free)
+        cur = new(slot_of[k])
         if k == 1:
             _pair(op, src, 1, -1, cur, acc=False)
             op(cur, src, out=cur)
         else:
-            a = (2 * k + 2) // 4
-            _pair(op, rows[a], k - a, -1, cur, acc=False)
-        rows.append(cur)
+            _pair(op, rows[source[k]], k - source[k], -1, cur, acc=False)
+        rows[k] = cur
     return rows
 
 
 def _extreme_kernel(r: int, dilate: bool):
     """Kernel for :func:`netbend.transforms._kernels.run_slabs` on ``[B, H, W]`` slabs."""
     widths = half_widths(r)
-    buffers = {}  # (half-width, slab shape) -> scratch array, reused by every slab
+    buffers = {}  # (slot, slab shape) -> scratch array, reused by every slab
 
     def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:
         if src.device.type == "cpu":
@@ -109,8 +117,8 @@ def _extreme_kernel(r: int, dilate: bool):
         else:
             op, like = (torch.maximum if dilate else torch.minimum), torch.empty_like
 
-        def new(k: int):
-            key = (k, tuple(src.shape))
+        def new(slot: int):
+            key = (slot, tuple(src.shape))
             if key not in buffers:
                 buffers[key] = like(src)
             return buffers[key]
@@ -122,9 +130,9 @@ def _extreme_kernel(r: int, dilate: bool):
 
 def extreme(op, src, dst, widths: tuple[int, ...], new) -> None:
     """``dst = op`` over the footprint with row half-widths ``widths`` (dy = -r..r) of
-    ``src`` ``[B, H, W]``; ``new(k)`` gives a scratch array like ``src`` for half-width k."""
+    ``src`` ``[B, H, W]``; ``new(slot)`` gives scratch array number ``slot`` like ``src``."""
     r = len(widths) // 2
-    rows = _row_extremes(op, src, max(widths), new)
+    rows = _row_extremes(op, src, max(widths), set(widths), new)
     centre = rows[widths[r]]
     first = 1
     if widths[r + 1] == widths[r]:  # rows -1, 0, 1 share the centre's width
