@@ -13,9 +13,8 @@ from typing import Sequence
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
-
 from netbend.clustering.kmeans import best_of
+from netbend.errors import NetbendError
 
 Clusters = tuple[tuple[int, ...], ...]
 
@@ -33,6 +32,10 @@ def random_groups(sizes: Sequence[int], seed: int) -> Clusters:
 def sized_assignment(x: torch.Tensor, centres: torch.Tensor, sizes: Sequence[int]) -> Clusters:
     """Assign points ``x [C, D]`` to ``centres [K, D]`` with exactly ``sizes[k]`` points each,
     minimising the total squared distance."""
+    try:
+        from scipy.optimize import linear_sum_assignment
+    except ImportError:
+        raise NetbendError("the raw-map baseline needs scipy (pip install scipy)") from None
     dist = torch.cdist(x.double(), centres.double()).pow(2)  # [C, K]
     slots = np.repeat(np.arange(len(sizes)), sizes)           # one column per capacity slot
     rows, cols = linear_sum_assignment(dist.numpy()[:, slots])
