@@ -15,13 +15,6 @@ from netbend.clustering.train import (TensorMaps, TrainSettings, accuracy, load_
 from netbend.errors import NetbendError
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 # ---- presets: the rules reproduce the paper's tables ------------------------------------------
 

@@ -14,13 +14,6 @@ from netbend.models.stylegan2 import Generator
 from netbend.models.wrapper import StyleGAN2Model
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def test_alignment_by_hand():
     masks = torch.zeros(1, 2, 2, 2)

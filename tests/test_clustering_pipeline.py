@@ -31,13 +31,6 @@ TINY = get_preset("default").with_overrides(n_train=6, n_test=2, epochs=1, batch
                                             n_general=3, max_side=8)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 @pytest.fixture(scope="module")
 def tiny() -> StyleGAN2Model:
