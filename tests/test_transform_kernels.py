@@ -33,3 +33,20 @@ def test_shift_kernel_matches_bilinear_gather(px, py):
     fast = get_transform("translate")(x, px=px, py=py)
     general = get_transform("translate")(x.clone().requires_grad_(True), px=px, py=py)
     assert (fast - general.detach()).abs().max() < 1e-5
+
+
+@pytest.mark.parametrize("name,params", [("erode", [2]), ("dilate", [5]), ("rotate", [45]), ("scale", [1.5]),
+                                         ("translate", [0.1, 0.05]), ("blur", [1.0])])
+def test_slabs_in_parallel_threads_equal_one_thread(name, params, monkeypatch):
+    """run_slabs shares slabs among threads: results must equal the one-thread run bit for bit."""
+    from netbend.transforms import _kernels as K
+    from netbend.transforms import get_transform
+
+    monkeypatch.setattr(K, "SLAB_BYTES", 4096)  # many small slabs
+    spec = get_transform(name)
+    kw = spec.bind(params)
+    x = torch.randn(4, 24, 17, 23)
+    one = spec(x, **kw)
+    torch.set_num_threads(2)  # the conftest fixture restores it
+    two = spec(x, **kw)
+    assert torch.equal(one, two)

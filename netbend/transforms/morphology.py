@@ -16,6 +16,7 @@ CPU the ops are NumPy calls on slabs of maps (a NumPy call costs ~1 us, a torch 
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 import numpy as np
@@ -108,7 +109,7 @@ def _row_extremes(op, src, most: int, keep: set[int], new) -> dict:
 def _extreme_kernel(r: int, dilate: bool):
     """Kernel for :func:`netbend.transforms._kernels.run_slabs` on ``[B, H, W]`` slabs."""
     widths = half_widths(r)
-    buffers = {}  # (slot, slab shape) -> scratch array, reused by every slab
+    buffers = {}  # (thread, slot, slab shape) -> scratch array, reused by that thread's slabs
 
     def kernel(src: torch.Tensor, dst: torch.Tensor) -> None:
         if src.device.type == "cpu":
@@ -118,7 +119,7 @@ def _extreme_kernel(r: int, dilate: bool):
             op, like = (torch.maximum if dilate else torch.minimum), torch.empty_like
 
         def new(slot: int):
-            key = (slot, tuple(src.shape))
+            key = (threading.get_ident(), slot, tuple(src.shape))
             if key not in buffers:
                 buffers[key] = like(src)
             return buffers[key]
