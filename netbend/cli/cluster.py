@@ -22,30 +22,10 @@ def _layers(text: str | None) -> list[str] | None:
 
 
 def _model(model_path: str | None, device: str):
-    """An image model (StyleGAN2), or a spectrogram VAE when the file says it is one."""
+    """An image model (StyleGAN2), or a spectrogram VAE: ``load_model`` tells them apart."""
     from netbend.models import load_model
 
-    if model_path and _is_audio_model(Path(model_path)):
-        from netbend.audio.model import load_audio_model
-
-        return load_audio_model(model_path, device=str(pick_device(device)))
     return load_model(model_path, device=pick_device(device))
-
-
-def _is_audio_model(path: Path) -> bool:
-    from netbend.audio.model import FORMAT, META_KEY
-
-    file = path / "model.safetensors" if path.is_dir() else path
-    if file.suffix != ".safetensors" or not file.is_file():
-        return False
-    try:
-        from safetensors import safe_open
-
-        with safe_open(str(file), framework="pt") as f:
-            meta = json.loads((f.metadata() or {}).get(META_KEY, "{}"))
-    except Exception:  # noqa: BLE001 - not readable as ours: let the image loader word the error
-        return False
-    return isinstance(meta, dict) and meta.get("format") == FORMAT
 
 
 def _preset(name: str, **overrides):
