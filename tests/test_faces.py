@@ -119,7 +119,7 @@ def test_train_checkpoints_resumes_and_exports(tmp_path):
 
     tiny = {"size": 64, "style_dim": 16, "n_mlp": 1, "lr_mlp": 1.0, "z_dim": N_PARAMS,
             "channels": {4: 8, 8: 8, 16: 8, 32: 4, 64: 4}}
-    cfg = TrainConfig(out=str(tmp_path), faces=16, batch=4, steps=3, minutes=5, workers=1, model=tiny)
+    cfg = TrainConfig(out=str(tmp_path), faces=16, batch=4, steps=3, minutes=5, workers=1, threads=1, model=tiny)
     train(cfg, log=lambda m: None)
     blob = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
     assert blob["step"] == 3

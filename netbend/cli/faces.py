@@ -50,20 +50,22 @@ def render_cmd(seeds, size, cols, out_dir) -> None:
 
 @faces_group.command("train")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/faces", show_default=True)
-@click.option("--minutes", default=45.0, show_default=True, type=click.FloatRange(0.1),
+@click.option("--minutes", default=50.0, show_default=True, type=click.FloatRange(0.1),
               help="Training time budget (the data cache is built first, outside it).")
 @click.option("--steps", default=1_000_000, show_default=True, type=click.IntRange(1), help="Step cap.")
-@click.option("--faces", "n_faces", default=12288, show_default=True, type=click.IntRange(1),
+@click.option("--faces", "n_faces", default=16384, show_default=True, type=click.IntRange(1),
               help="Training faces (seeds 0..N-1), rendered once into OUT/data.")
 @click.option("--size", default=64, show_default=True, type=click.Choice(["64", "128"]))
-@click.option("--batch", default=32, show_default=True, type=click.IntRange(1))
-@click.option("--lr", default=2e-3, show_default=True, type=float)
-@click.option("--threads", default=1, show_default=True, type=click.IntRange(1), help="Torch threads.")
+@click.option("--batch", default=8, show_default=True, type=click.IntRange(1))
+@click.option("--lr", default=3e-2, show_default=True, type=float)
+@click.option("--part-weight", default=4.0, show_default=True, type=click.FloatRange(0),
+              help="Extra loss weight of eye, eyebrow, nose and mouth pixels.")
+@click.option("--threads", default=2, show_default=True, type=click.IntRange(1), help="Torch threads.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Render processes.")
 @click.option("--checkpoint-minutes", default=3.0, show_default=True, type=click.FloatRange(0.05))
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt if it exists.")
-def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, threads, workers, checkpoint_minutes,
-              resume) -> None:
+def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, threads,
+              workers, checkpoint_minutes, resume) -> None:
     """Train the default model: a StyleGAN2 regressed onto the renderer.
 
     Progress is logged every 30 s; a checkpoint is written every --checkpoint-minutes, and
@@ -71,12 +73,13 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, threads, worker
 
     \b
     Example (the shipped model):
-      netbend faces train --out runs/faces --minutes 45 --resume
+      netbend faces train --out runs/faces --resume
     """
     from netbend.faces.train import TrainConfig, check_config, train
 
     cfg = TrainConfig(out=out_dir, faces=n_faces, size=int(size), batch=batch, lr=lr, minutes=minutes,
-                      steps=steps, threads=threads, workers=workers, checkpoint_minutes=checkpoint_minutes)
+                      steps=steps, part_weight=part_weight, threads=threads,
+                      workers=workers, checkpoint_minutes=checkpoint_minutes)
     check_config(cfg)
     path = train(cfg, resume=resume, log=lambda msg: click.echo(msg, err=True))
     click.echo(f"model: {path}")

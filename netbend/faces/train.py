@@ -46,14 +46,14 @@ def model_config(size: int = 64) -> dict:
 @dataclass(frozen=True)
 class TrainConfig:
     out: str = "runs/faces"
-    faces: int = 12288
+    faces: int = 16384
     size: int = 64
-    batch: int = 32
-    lr: float = 2e-3
-    minutes: float = 45.0
+    batch: int = 8
+    lr: float = 3e-2
+    minutes: float = 50.0
     steps: int = 1_000_000
     seed: int = 0
-    threads: int = 1
+    threads: int = 2
     workers: int = 2
     part_weight: float = 4.0
     ema_kimg: float = 4.0
@@ -147,6 +147,9 @@ def _loop(state: _State, cfg: TrainConfig, z, images, labels, ckpt: Path, log) -
         err = pred - target
         loss = (weight * err.abs()).mean()
         state.opt.zero_grad(set_to_none=True)
+        if not torch.isfinite(loss):
+            raise NetbendError(f"faces train: the loss became {float(loss)} at step {state.step}; "
+                               "lower --lr and resume from the last checkpoint")
         loss.backward()
         state.opt.step()
         _update_ema(state, cfg)
