@@ -22,18 +22,22 @@ PLANS = ("faces_translate_dilate.yaml", "faces_multiply_random.yaml")
               help="Paper layer numbers of the sweep rows ('' for none).")
 @click.option("--plan", "plan_paths", multiple=True, type=click.Path(dir_okay=False),
               help=f"Further plans, one row each (default examples/{PLANS[0]}, examples/{PLANS[1]}).")
+@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
 @click.option("--scale", default=2, show_default=True, type=click.IntRange(1, 8), help="Pixel zoom.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed for random selections.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/demo", show_default=True)
-def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, scale, seed, out_dir) -> None:
+def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, clusters_path, scale, seed, out_dir) -> None:
     """Grid of faces: unbent, one transform layer-wide at each layer (Figure 2), example plans.
 
     Writes OUT/demo.png and OUT/demo.json (what each row is).
 
     \b
-    Example:
+    Examples:
       netbend demo --out out/demo
+      netbend demo --sweep-layers '' --plan examples/remove_eyes.yaml --plan examples/only_eyes.yaml \
+        --clusters netbend/clustering/default_faces_clusters.json --seeds 0-7 --out out/eyes
     """
+    from netbend.clusters import load_clusters
     from netbend.faces.demo import Row, bend_rows, labelled_grid, sweep_rows
     from netbend.fileio import atomic_write_text
     from netbend.latents import parse_seeds
@@ -48,11 +52,13 @@ def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, scale, see
     rows += sweep_rows(load_plan(sweep_path or EXAMPLES / SWEEP), layers) if layers else []
     for path in plan_paths or [EXAMPLES / p for p in PLANS]:
         rows.append(Row(Path(path).stem, load_plan(path)))
-    images = bend_rows(model, seed_list, rows, seed=seed)
+    clusters = load_clusters(clusters_path) if clusters_path else None
+    images = bend_rows(model, seed_list, rows, seed=seed, clusters=clusters)
     out = Path(out_dir)
     save_png(out / "demo.png", labelled_grid(images, [r.label for r in rows], scale=scale),
              {"model": model.name, "model_hash": model.model_hash, "seeds": seeds})
     info = {"model": model.name, "model_hash": model.model_hash, "seeds": seed_list, "seed": seed,
+            "clusters": str(clusters_path) if clusters_path else None,
             "rows": [{"label": r.label, "plan": r.plan.to_dict()} for r in rows]}
     atomic_write_text(out / "demo.json", json.dumps(info, indent=1))
     click.echo(f"wrote {out / 'demo.png'} ({len(rows)} rows x {len(seed_list)} faces)")

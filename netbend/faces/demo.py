@@ -41,12 +41,15 @@ def _params_text(params: dict) -> str:
 
 
 @torch.no_grad()
-def bend_rows(model, seeds: list[int], rows: list[Row], seed: int = 0) -> list[np.ndarray]:
-    """uint8 images [len(seeds), H, W, 3] per row (row 0 of ``rows`` first)."""
+def bend_rows(model, seeds: list[int], rows: list[Row], seed: int = 0, clusters=None) -> list[np.ndarray]:
+    """uint8 images [len(seeds), H, W, 3] per row (row 0 of ``rows`` first).
+
+    ``clusters`` (a :class:`~netbend.clusters.ClusterSet`) serves plans that select by cluster.
+    """
     z = model.latents_from_seeds(seeds)
     out = []
     for row in rows:
-        with bend(model.module, resolve_plan(row.plan, model, seed=seed)):
+        with bend(model.module, resolve_plan(row.plan, model, seed=seed, clusters=clusters)):
             out.append(to_uint8(model.synthesize(z=z, noise="const")))
     return out
 
