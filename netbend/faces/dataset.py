@@ -48,6 +48,8 @@ def build_cache(folder: str | Path, n: int, size: int = 64, workers: int = 2,
     done = len(paths) - len(todo)
     if progress:
         progress(done, len(paths))
+    if not jobs:
+        return paths
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(max(1, workers)) as pool:
         for (seeds, _), (images, labels) in zip(jobs, pool.imap(_render_chunk, [j for _, j in jobs])):
