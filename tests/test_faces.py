@@ -169,3 +169,21 @@ def test_shipped_default_model_draws_the_renderer_faces():
     # and it is the renderer it resembles: a different face for the same latent scores far lower
     other = faces_for_latents(model.latents_from_seeds([5, 6, 7, 8]))[0]
     assert psnr(model_images(model, z), other).mean() < scores.mean() - 3.0
+
+
+def test_evaluate_reports_error_shares_and_scores_any_seed_range():
+    from netbend.faces.quality import evaluate, format_report
+    from netbend.models import Generator, StyleGAN2Model
+
+    torch.manual_seed(0)
+    model = StyleGAN2Model(Generator(16, style_dim=8, n_mlp=1, channels={4: 4, 8: 4, 16: 4}, z_dim=N_PARAMS),
+                           name="tiny")
+    result = evaluate(model, n=3, first_seed=5)
+    assert result["seeds"] == "5-7" and result["resolution"] == 16
+    shares = result["error_share"]
+    assert list(shares) == list(LABELS)
+    assert sum(r["error"] for r in shares.values()) == pytest.approx(1.0)
+    assert sum(r["pixels"] for r in shares.values()) == pytest.approx(1.0)
+    assert shares["background"]["pixels"] > shares["eyes"]["pixels"] > 0
+    report = format_report(result)
+    assert report.startswith("seeds 5-7 (3 faces, 16 px)") and "| hair |" in report

@@ -89,11 +89,13 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, th
 @click.option("--model", "model_path", type=click.Path(), default=None,
               help="Model file (default: the built-in default model).")
 @click.option("--n", "n_faces", default=256, show_default=True, type=click.IntRange(1),
-              help="Held-out faces (seeds 1000000 ..).")
+              help="Faces to score (seeds --first-seed ..).")
+@click.option("--first-seed", default=1_000_000, show_default=True, type=click.IntRange(0),
+              help="First seed: the default is the held-out set; 0 scores training faces.")
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the figures here.")
 @click.option("--grid", "grid_path", type=click.Path(dir_okay=False),
               help="Also write a grid: rows of renderer faces over the model's, 16 held-out seeds.")
-def evaluate_cmd(model_path, n_faces, json_path, grid_path) -> None:
+def evaluate_cmd(model_path, n_faces, first_seed, json_path, grid_path) -> None:
     """Measure a model against the renderer: PSNR and per-part colour-class accuracy.
 
     \b
@@ -104,7 +106,7 @@ def evaluate_cmd(model_path, n_faces, json_path, grid_path) -> None:
     from netbend.models import load_model
 
     model = load_model(model_path)
-    result = evaluate(model, n=n_faces)
+    result = evaluate(model, n=n_faces, first_seed=first_seed)
     result["model"] = {"name": model.name, "hash": model.model_hash}
     click.echo(format_report(result))
     if json_path:

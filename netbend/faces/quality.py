@@ -1,6 +1,6 @@
 """How close a model's faces are to the renderer's, on held-out latents.
 
-Measures, for the latents of the held-out seeds (:func:`netbend.faces.dataset.eval_seeds`):
+Measures, for the latents of the held-out seeds (:func:`netbend.faces.dataset.eval_seeds`) or others:
 
 * **PSNR** (dB) of the model's 8-bit image against the renderer's, per image, then averaged;
 * per part (eyes, nose, mouth), over the pixels the renderer labels as that part:
@@ -10,14 +10,16 @@ Measures, for the latents of the held-out seeds (:func:`netbend.faces.dataset.ev
     class as the renderer's pixel;
   - **part accuracy**: the part that the model pixel's colour class belongs to is the right part;
     the same classification applied to the renderer's own image gives the ceiling (anti-aliased
-    edges and shading are not flat colours), reported beside it.
+    edges and shading are not flat colours), reported beside it;
+* **where the error is**: each label's share of the total squared error, beside its share of the
+  pixels.
 """
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from netbend.faces.dataset import eval_seeds
+from netbend.faces.dataset import EVAL_SEED0, eval_seeds
 from netbend.faces.params import params_from_latent
 from netbend.faces.render import LABELS, render_face
 
@@ -51,22 +53,29 @@ def model_images(model, z: torch.Tensor, batch: int = 64) -> np.ndarray:
                            for i in range(0, len(z), batch)])
 
 
-def evaluate(model, n: int = 256) -> dict:
-    """Quality of ``model`` against the renderer on ``n`` held-out seeds (see module docs)."""
-    seeds = eval_seeds(n)
+def evaluate(model, n: int = 256, first_seed: int = EVAL_SEED0) -> dict:
+    """Quality of ``model`` against the renderer on seeds ``first_seed ..`` (default: the ``n``
+    held-out seeds; 0 scores the first training faces instead). See the module docs."""
+    seeds = list(range(first_seed, first_seed + n))
     z = model.latents_from_seeds(seeds).cpu()
     fake = model_images(model, z.to(model.device))
     size = fake.shape[1]
     counts = {p: np.zeros(4) for p in PARTS}  # pixels, class agree, part right, ceiling right
     real = np.zeros_like(fake)
+    error, area = np.zeros(len(LABELS)), np.zeros(len(LABELS))  # squared error, pixels per label
     for i, u in enumerate(params_from_latent(z)):
         real[i], labels, palette = render_face(u, size, palette=True)
         _tally(counts, real[i], fake[i], labels, palette)
+        se = ((fake[i].astype(np.float64) - real[i]) ** 2).sum(-1)  # [H, W]
+        error += np.bincount(labels.ravel(), se.ravel(), len(LABELS))
+        area += np.bincount(labels.ravel(), minlength=len(LABELS))
     scores = psnr(fake, real)
     result = {"n": n, "seeds": f"{seeds[0]}-{seeds[-1]}", "resolution": size,
               "psnr_mean_db": float(scores.mean()), "psnr_min_db": float(scores.min()),
               "psnr_of_mean_mse_db": float(10 * np.log10(255.0 ** 2 / np.mean(
-                  ((fake.astype(np.float64) - real) ** 2)))), "parts": {}}
+                  ((fake.astype(np.float64) - real) ** 2)))), "parts": {},
+              "error_share": {name: {"error": error[k] / error.sum(), "pixels": area[k] / area.sum()}
+                              for k, name in enumerate(LABELS)}}
     for part, (pixels, agree, right, ceiling) in counts.items():
         result["parts"][part] = {"pixels": int(pixels), "colour_class_agreement": agree / pixels,
                                  "part_accuracy": right / pixels, "part_accuracy_renderer": ceiling / pixels}
@@ -85,7 +94,8 @@ def _tally(counts, real, fake, labels, palette) -> None:
 
 def format_report(result: dict) -> str:
     """A Markdown table of an :func:`evaluate` result."""
-    lines = [f"held-out seeds {result['seeds']} ({result['n']} faces, {result['resolution']} px)",
+    kind = "held-out seeds" if int(result["seeds"].split("-")[0]) >= EVAL_SEED0 else "seeds"
+    lines = [f"{kind} {result['seeds']} ({result['n']} faces, {result['resolution']} px)",
              f"PSNR: mean {result['psnr_mean_db']:.2f} dB, min {result['psnr_min_db']:.2f} dB, "
              f"of the mean MSE {result['psnr_of_mean_mse_db']:.2f} dB", "",
              "| part | pixels | colour-class agreement | part accuracy (model) | part accuracy (renderer, ceiling) |",
@@ -93,6 +103,8 @@ def format_report(result: dict) -> str:
     for part, r in result["parts"].items():
         lines.append(f"| {part} | {r['pixels']} | {r['colour_class_agreement']:.3f} | {r['part_accuracy']:.3f} "
                      f"| {r['part_accuracy_renderer']:.3f} |")
+    lines += ["", "| label | share of the squared error | share of the pixels |", "|---|---|---|"]
+    lines += [f"| {name} | {r['error']:.3f} | {r['pixels']:.3f} |" for name, r in result["error_share"].items()]
     return "\n".join(lines)
 
 
