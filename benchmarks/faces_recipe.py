@@ -30,9 +30,9 @@ from netbend.faces.train import TrainConfig, train
 from netbend.models import load_model
 
 
-def run_variant(job: tuple[str, dict, str, str, float, int, int]) -> dict:
-    name, fields, data, root, minutes, faces, n_eval = job
-    out = Path(root) / name.replace(" ", "_")
+def run_variant(job: tuple[int, str, dict, str, str, float, int, int]) -> dict:
+    index, name, fields, data, root, minutes, faces, n_eval = job
+    out = Path(root) / f"variant{index}"
     out.mkdir(parents=True)
     os.symlink(Path(data).resolve(), out / "data")
     cfg = TrainConfig(**{"threads": 1, "checkpoint_minutes": 1e6, **fields, "faces": faces, "out": str(out),
@@ -61,7 +61,8 @@ def main() -> None:
         data = args.data or str(Path(root) / "data")
         if not args.data:
             build_cache(data, args.faces, 64, workers=2)
-        jobs = [(name, fields, data, root, args.minutes, args.faces, args.n_eval) for name, fields in variants]
+        jobs = [(i, name, fields, data, root, args.minutes, args.faces, args.n_eval)
+                for i, (name, fields) in enumerate(variants)]
         with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
             rows = pool.map(run_variant, jobs)
     print(f"{len(rows)} variants side by side, {args.minutes:g} min each, {args.n_eval} held-out faces\n")
