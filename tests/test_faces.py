@@ -130,6 +130,47 @@ def test_train_checkpoints_resumes_and_exports(tmp_path):
     assert model.synthesize(z=model.latents_from_seeds([0])).shape == (1, 3, 64, 64)
 
 
+def test_train_loss_choice_and_uncompilable_fallback(tmp_path, monkeypatch):
+    """The loss is L1 (part weight --part-weight) before --l2-from, squared (--l2-part-weight) after;
+    a failing torch.compile is reported and training goes on."""
+    from netbend.faces import train as train_mod
+    from netbend.faces.dataset import build_cache, load_cache
+    from netbend.faces.train import TrainConfig, check_config, train
+
+    tiny = {"size": 64, "style_dim": 16, "n_mlp": 1, "lr_mlp": 1.0, "z_dim": N_PARAMS,
+            "channels": {4: 8, 8: 8, 16: 8, 32: 4, 64: 4}}
+    cfg = TrainConfig(faces=16, batch=4, steps=1, workers=1, threads=1, model=tiny).resolved()
+    state = train_mod._State(cfg)  # the initial weights and first batch a run with this config sees
+    seeds, images, labels = load_cache(build_cache(tmp_path / "data", 16, 64, workers=1))
+    zb, target, parts = train_mod._batch(state, cfg, latents_for_seeds(seeds), torch.from_numpy(images),
+                                         torch.from_numpy(labels), 1.0)
+    parts = parts - 1.0  # 1 on part pixels, 0 elsewhere
+    with torch.no_grad():
+        err = state.gen(zb, noise="none") - target
+    expected = {"l1": float(((1 + 3 * parts) * err.abs()).mean()), "l2": float(((1 + 2 * parts) * err.square()).mean())}
+    for loss, l2_from in (("l1", 1.0), ("l2", 0.0)):
+        out = tmp_path / loss
+        (out / "data").mkdir(parents=True)
+        for chunk in (tmp_path / "data").iterdir():
+            (out / "data" / chunk.name).symlink_to(chunk)
+        train(TrainConfig(**{**cfg.__dict__, "out": str(out), "l2_from": l2_from, "part_weight": 3.0,
+                             "l2_part_weight": 2.0}), log=lambda m: None)
+        recorded = json.loads((out / "netbend-faces64.json").read_text())["final_loss"]  # step 1's loss
+        assert recorded == pytest.approx(expected[loss], rel=1e-5), loss
+
+    def broken_compile(*args, **kwargs):
+        raise RuntimeError("no C++ compiler found")
+
+    monkeypatch.setattr(train_mod.torch, "compile", broken_compile)
+    messages = []
+    path = train(TrainConfig(out=str(tmp_path / "c"), faces=16, batch=4, steps=2, workers=1, threads=1,
+                             model=tiny, compile=True), log=messages.append)
+    assert path.exists()
+    assert any("torch.compile failed (RuntimeError: no C++ compiler found)" in m for m in messages)
+    with pytest.raises(NetbendError, match="--l2-from"):
+        check_config(TrainConfig(l2_from=-0.5))
+
+
 def test_demo_rows_sweep_layers_and_unbent_row_matches(tmp_path):
     from netbend.faces.demo import Row, bend_rows, labelled_grid, sweep_rows
     from netbend.models import Generator, StyleGAN2Model
