@@ -194,7 +194,7 @@ def test_demo_rows_sweep_layers_and_unbent_row_matches(tmp_path):
 def test_shipped_default_model_draws_the_renderer_faces():
     """The shipped model (load_model(None)) is close to the renderer on held-out latents.
 
-    Measured on 256 held-out faces: 22.8 dB mean; these four seeds: 20.6, 21.6, 24.5, 23.6 dB.
+    Measured on 256 held-out faces: 24.45 dB mean; these four seeds: 23.3, 23.6, 27.3, 26.3 dB.
     """
     from netbend.faces import faces_for_latents
     from netbend.faces.dataset import eval_seeds
@@ -206,7 +206,7 @@ def test_shipped_default_model_draws_the_renderer_faces():
     assert model.z_dim == N_PARAMS and model.resolution == 64
     z = model.latents_from_seeds(eval_seeds(4))
     scores = psnr(model_images(model, z), faces_for_latents(z)[0])
-    assert scores.mean() > 21.5 and scores.min() > 19.5, scores
+    assert scores.mean() > 24.0 and scores.min() > 22.5, scores
     # and it is the renderer it resembles: a different face for the same latent scores far lower
     other = faces_for_latents(model.latents_from_seeds([5, 6, 7, 8]))[0]
     assert psnr(model_images(model, z), other).mean() < scores.mean() - 3.0

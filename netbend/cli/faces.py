@@ -50,10 +50,10 @@ def render_cmd(seeds, size, cols, out_dir) -> None:
 
 @faces_group.command("train")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="runs/faces", show_default=True)
-@click.option("--minutes", default=50.0, show_default=True, type=click.FloatRange(0.1),
+@click.option("--minutes", default=52.0, show_default=True, type=click.FloatRange(0.1),
               help="Training time budget (the data cache is built first, outside it).")
 @click.option("--steps", default=1_000_000, show_default=True, type=click.IntRange(1), help="Step cap.")
-@click.option("--faces", "n_faces", default=16384, show_default=True, type=click.IntRange(1),
+@click.option("--faces", "n_faces", default=32768, show_default=True, type=click.IntRange(1),
               help="Training faces (seeds 0..N-1), rendered once into OUT/data.")
 @click.option("--size", default=64, show_default=True, type=click.Choice(["64", "128"]))
 @click.option("--batch", default=8, show_default=True, type=click.IntRange(1))
@@ -81,7 +81,7 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, l2
 
     \b
     Example (the shipped model):
-      netbend faces train --out runs/faces --resume
+      netbend faces train --out runs/faces --compile --resume
     """
     from netbend.faces.train import TrainConfig, check_config, train
 

@@ -49,11 +49,11 @@ def model_config(size: int = 64) -> dict:
 @dataclass(frozen=True)
 class TrainConfig:
     out: str = "runs/faces"
-    faces: int = 16384
+    faces: int = 32768
     size: int = 64
     batch: int = 8
     lr: float = 3e-2
-    minutes: float = 50.0
+    minutes: float = 52.0
     steps: int = 1_000_000
     seed: int = 0
     threads: int = 2
