@@ -27,6 +27,8 @@ from netbend.faces.quality import evaluate
 from netbend.faces.train import TrainConfig, _batch, _State, _update_ema
 from netbend.models.wrapper import StyleGAN2Model
 
+from faces_recipe import print_table, scores  # benchmarks/ is on sys.path when run as a script
+
 
 def run_variant(job: tuple[str, float, str, str, int, float, float, int]) -> dict:
     loss, part_weight, checkpoint, data, faces, minutes, lr, n_eval = job
@@ -52,8 +54,7 @@ def run_variant(job: tuple[str, float, str, str, int, float, float, int]) -> dic
         state.step, steps = state.step + 1, steps + 1
     model = StyleGAN2Model(copy.deepcopy(state.ema), name="variant", mean_w=torch.zeros(1, state.ema.style_dim))
     result = evaluate(model, n=n_eval)
-    return {"variant": f"{loss}, part weight {part_weight:g}", "steps": steps, "psnr": result["psnr_mean_db"],
-            **{part: r["colour_class_agreement"] for part, r in result["parts"].items()}}
+    return {"variant": f"{loss}, part weight {part_weight:g}", "steps": steps, **scores(result)}
 
 
 def main() -> None:
@@ -77,10 +78,7 @@ def main() -> None:
         rows = pool.map(run_variant, jobs)
     print(f"{len(rows)} continuations side by side, {args.minutes:g} min each at lr {args.lr:g}, "
           f"{args.n_eval} held-out faces\n")
-    print("| variant | steps | PSNR dB | eyes | mouth | nose |\n|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['variant']} | {r['steps']} | {r['psnr']:.2f} | {r['eyes']:.3f} | {r['mouth']:.3f} "
-              f"| {r['nose']:.3f} |")
+    print_table(rows, ("variant", "steps"))
 
 
 if __name__ == "__main__":

@@ -40,8 +40,22 @@ def run_variant(job: tuple[int, str, dict, str, str, float, int, int]) -> dict:
     path = train(cfg, log=lambda _msg: None)
     result = evaluate(load_model(path), n=n_eval)
     steps = json.loads(path.with_suffix(".json").read_text())["steps"]
-    return {"variant": name, "steps": steps, "images": steps * cfg.batch, "psnr": result["psnr_mean_db"],
+    return {"variant": name, "steps": steps, "images": steps * cfg.batch, **scores(result)}
+
+
+def scores(result: dict) -> dict:
+    """Held-out PSNR and each part's colour-class agreement of an ``evaluate`` result."""
+    return {"psnr": result["psnr_mean_db"],
             **{part: r["colour_class_agreement"] for part, r in result["parts"].items()}}
+
+
+def print_table(rows: list[dict], columns: tuple[str, ...]) -> None:
+    """Markdown table of variants: ``columns`` of each row, then PSNR and the eye/mouth/nose agreement."""
+    print("| " + " | ".join(columns) + " | PSNR dB | eyes | mouth | nose |")
+    print("|---" * (len(columns) + 4) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(r[c]) for c in columns)
+              + f" | {r['psnr']:.2f} | {r['eyes']:.3f} | {r['mouth']:.3f} | {r['nose']:.3f} |")
 
 
 def main() -> None:
@@ -66,10 +80,7 @@ def main() -> None:
         with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
             rows = pool.map(run_variant, jobs)
     print(f"{len(rows)} variants side by side, {args.minutes:g} min each, {args.n_eval} held-out faces\n")
-    print("| variant | steps | images | PSNR dB | eyes | mouth | nose |\n|---|---|---|---|---|---|---|")
-    for r in rows:
-        print(f"| {r['variant']} | {r['steps']} | {r['images']} | {r['psnr']:.2f} | {r['eyes']:.3f} "
-              f"| {r['mouth']:.3f} | {r['nose']:.3f} |")
+    print_table(rows, ("variant", "steps", "images"))
 
 
 if __name__ == "__main__":

@@ -110,9 +110,10 @@ def _adam(params: list, lr: float) -> torch.optim.Adam:
 def _compiled(gen: Generator, batch: int, log: Callable[[str], None]) -> Callable:
     """``torch.compile(gen)`` if it compiles and runs a training step here, else ``gen`` itself.
 
-    Compiling (forward and backward) takes about two minutes once per process and then runs the
-    training step about 1.2x faster on this CPU (``benchmarks/faces_step.py``). It needs a C++
-    compiler; where that or anything else fails, training goes on uncompiled and says so.
+    Compiling (forward and backward) takes up to about two minutes once per process (less with a
+    warm compiler cache) and then runs the training step about 1.7x faster on this CPU
+    (``benchmarks/faces_step.py``). It needs a C++ compiler; where that or anything else fails,
+    training goes on uncompiled and says so.
     """
     try:
         fn = torch.compile(gen, dynamic=False)
