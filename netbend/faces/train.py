@@ -99,7 +99,7 @@ class _State:
 
 
 def _adam(params: list, lr: float) -> torch.optim.Adam:
-    """Adam, the fused implementation where this torch has it (``benchmarks/faces_step.py``: 8 % more
+    """Adam, the fused implementation where this torch has it (``benchmarks/faces_step.py``: 6 % more
     steps per second on this 2-core CPU), else the default one; both keep the same state."""
     try:
         return torch.optim.Adam(params, lr=lr, betas=(0.9, 0.99), fused=True)
@@ -195,7 +195,8 @@ def _loop(state: _State, cfg: TrainConfig, z, images, labels, ckpt: Path, log) -
         if time.time() - last_log >= log_every:
             last_log = time.time()
             psnr = 10 * math.log10(4.0 / max(float(err.detach().square().mean()), 1e-12))
-            log(f"step {state.step}  {state.elapsed / 60:5.1f}/{cfg.minutes:g} min  loss {state.loss:.4f}"
+            log(f"step {state.step}  {state.elapsed / 60:5.1f}/{cfg.minutes:g} min  {'L2' if final else 'L1'} "
+                f"loss {state.loss:.4f}"
                 f"  batch PSNR {psnr:5.2f} dB  lr {lr:.2e}  {state.step * cfg.batch / max(state.elapsed, 1e-6):.1f} img/s")
         if time.time() - last_ckpt >= cfg.checkpoint_minutes * 60.0:
             state.save(ckpt, cfg)
