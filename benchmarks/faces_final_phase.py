@@ -20,14 +20,13 @@ import time
 from pathlib import Path
 
 import torch
+from faces_recipe import print_table, scores  # benchmarks/ is on sys.path when run as a script
 
 from netbend.faces.dataset import build_cache, load_cache
 from netbend.faces.params import latents_for_seeds
 from netbend.faces.quality import evaluate
 from netbend.faces.train import TrainConfig, _batch, _State, _update_ema
 from netbend.models.wrapper import StyleGAN2Model
-
-from faces_recipe import print_table, scores  # benchmarks/ is on sys.path when run as a script
 
 
 def run_variant(job: tuple[str, float, str, str, int, float, float, int]) -> dict:
