@@ -25,7 +25,7 @@ from faces_recipe import print_table, scores  # benchmarks/ is on sys.path when 
 from netbend.faces.dataset import build_cache, load_cache
 from netbend.faces.params import latents_for_seeds
 from netbend.faces.quality import evaluate
-from netbend.faces.train import TrainConfig, _batch, _State, _update_ema
+from netbend.faces.train import TrainConfig, _batch, _State, _update_ema, regression_loss
 from netbend.models.wrapper import StyleGAN2Model
 
 
@@ -45,7 +45,7 @@ def run_variant(job: tuple[str, float, str, str, int, float, float, int]) -> dic
     while time.time() - start < minutes * 60:
         zb, target, weight = _batch(state, cfg, z, images, labels, part_weight)
         err = state.gen(zb, noise="none") - target
-        value = (weight * (err.square() if loss == "l2" else err.abs())).mean()
+        value = regression_loss(err, weight, squared=loss == "l2")
         state.opt.zero_grad(set_to_none=True)
         value.backward()
         state.opt.step()

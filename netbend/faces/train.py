@@ -5,10 +5,11 @@ renderer's image of ``params_from_latent(z_i)``, in two phases: first the L1 los
 eye/eyebrow/nose/mouth pixels weighted ``1 + part_weight`` (learns the layout and the small parts
 fastest), then, from progress ``l2_from`` on, the squared error (what PSNR scores) with those pixels
 weighted ``1 + l2_part_weight``. Both choices were measured side by side
-(``benchmarks/faces_recipe.py``; README "The default face model"). Adam, warm-up then cosine
-learning rate over the run, and an EMA copy of the weights that becomes the shipped model. The run ends at ``steps`` steps or after
-``minutes`` of training time, whichever comes first; the learning-rate schedule follows the same
-progress (the larger of the two fractions), so a run cut short by time still anneals.
+(``benchmarks/faces_recipe.py``, ``benchmarks/faces_final_phase.py``; README "Training"). Adam,
+warm-up then cosine learning rate over the run, and an EMA copy of the weights that becomes the
+shipped model. The run ends at ``steps`` steps or after ``minutes`` of training time, whichever
+comes first; the learning-rate schedule follows the same progress (the larger of the two
+fractions), so a run cut short by time still anneals.
 
 A checkpoint (``checkpoint.pt``: weights, EMA, optimiser, step, training time so far, sampler state)
 is written atomically every ``checkpoint_minutes``; ``resume=True`` continues from it. The finished
@@ -167,6 +168,11 @@ def _batch(state: _State, cfg: TrainConfig, z, images, labels, part_weight: floa
     return z[idx], target, 1.0 + part_weight * parts.float()
 
 
+def regression_loss(err: torch.Tensor, weight: torch.Tensor, squared: bool) -> torch.Tensor:
+    """Weighted mean of the squared (``squared``) or absolute error ``err`` [B, 3, H, W]."""
+    return (weight * (err.square() if squared else err.abs())).mean()
+
+
 def _loop(state: _State, cfg: TrainConfig, z, images, labels, ckpt: Path, log) -> None:
     start, last_ckpt, last_log = time.time() - state.elapsed, time.time(), 0.0
     forward = _compiled(state.gen, cfg.batch, log) if cfg.compile else state.gen
@@ -182,7 +188,7 @@ def _loop(state: _State, cfg: TrainConfig, z, images, labels, ckpt: Path, log) -
         final = progress >= cfg.l2_from
         zb, target, weight = _batch(state, cfg, z, images, labels, cfg.l2_part_weight if final else cfg.part_weight)
         err = forward(zb, noise="none") - target
-        loss = (weight * (err.square() if final else err.abs())).mean()
+        loss = regression_loss(err, weight, squared=final)
         state.opt.zero_grad(set_to_none=True)
         if not torch.isfinite(loss):
             raise NetbendError(f"faces train: the loss became {float(loss)} at step {state.step}; "
