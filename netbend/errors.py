@@ -22,6 +22,20 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{match[0]}'?" if match else ""
 
 
+class NetbendWarning(UserWarning):
+    """Input that works but is probably not what was meant (e.g. an unknown top-level plan key).
+
+    The command line prints it as one line, ``netbend: warning: ...``, and carries on.
+    """
+
+
+def warn(message: str) -> None:
+    """Issue a :class:`NetbendWarning` (one line naming what and where)."""
+    import warnings
+
+    warnings.warn(message, NetbendWarning, stacklevel=2)
+
+
 def fail(message: str) -> None:
     """Raise a :class:`NetbendError` (never prints, never carries on)."""
     raise NetbendError(message)
