@@ -39,3 +39,17 @@ def warn(message: str) -> None:
 def fail(message: str) -> None:
     """Raise a :class:`NetbendError` (never prints, never carries on)."""
     raise NetbendError(message)
+
+
+def run_script(main, prog: str | None = None) -> None:
+    """Run a script's ``main()``; a :class:`NetbendError` becomes one line on stderr and exit code 2
+    (what the command line does), not a traceback. For ``benchmarks/`` and user scripts."""
+    import os
+    import sys
+
+    try:
+        main()
+    except NetbendError as err:
+        name = prog or os.path.basename(sys.argv[0]) or "netbend"
+        print(f"{name}: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)

@@ -27,11 +27,12 @@ MANIFEST = ".netbend-run.json"
 
 
 def prepare_out_dir(path: str | os.PathLike, *, overwrite: bool, resume: bool = False, command: str,
-                    dry_run: bool = False) -> Path:
+                    dry_run: bool = False, can_resume: bool = False) -> Path:
     """Check (and with ``overwrite`` clear) an output folder; return it as a :class:`Path`.
 
     ``command`` names the run in the manifest and in messages (e.g. ``"generate"``). With
-    ``dry_run`` the folder is only checked: nothing is created, deleted or written. Inside a click
+    ``dry_run`` the folder is only checked: nothing is created, deleted or written; ``can_resume``
+    (a command with a ``--resume`` flag) mentions it in the refusal. Inside a click
     command the manifest is completed when the command ends (see :func:`finish_out_dir`).
     """
     out = Path(path)
@@ -45,8 +46,9 @@ def prepare_out_dir(path: str | os.PathLike, *, overwrite: bool, resume: bool = 
                            "choose another --out (netbend never deletes files it did not write)")
     if owned and not (overwrite or resume):
         what = f"`netbend {earlier['command']}`" if earlier else "netbend"
-        raise NetbendError(f"{out}: holds the outputs of an earlier {what} run; use --overwrite to "
-                           "replace them, or another --out")
+        raise NetbendError(f"{out}: holds the outputs of an earlier {what} run; use "
+                           + ("--resume to continue it, " if can_resume else "")
+                           + "--overwrite to replace them, or another --out")
     if dry_run:
         return out
     if owned and overwrite:

@@ -289,15 +289,23 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
 @audio.command("layers")
 @_model_option
 @_device_option
-def layers_cmd(model_path, device) -> None:
-    """List the decoder's bendable layers (paper numbers 1-5 first)."""
+@click.option("--all", "show_all", is_flag=True, help="Also list the inner modules (convolution, "
+              "batch norm, activation) and the whole decoder.")
+def layers_cmd(model_path, device, show_all) -> None:
+    """List the decoder's bendable layers: paper number, module path, output shape, features.
+
+    The same table as `netbend layers --model MODEL.safetensors`.
+
+    \b
+    Examples:
+      netbend audio layers
+      netbend audio layers --all
+    """
     from netbend.audio.model import load_audio_model
-    from netbend.cli.layers import echo_layers
-    from netbend.layers import list_layers
+    from netbend.cli.layers import echo_model_layers
 
     model = load_audio_model(model_path, device)
-    infos = sorted(list_layers(model), key=lambda i: (i.number is None, i.number or 0))
-    echo_layers(f"{model.name} ({model.model_hash}), size {model.size}", infos)
+    echo_model_layers(model, show_all, f"{model.name} ({model.model_hash}), size {model.size}")
 
 
 COMMANDS = [audio]

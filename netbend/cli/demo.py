@@ -50,7 +50,7 @@ def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, clusters_p
 
     model = load_model(model_path)
     seed_list = parse_seeds(seeds)
-    layers = [int(x) for x in sweep_layers.split(",") if x.strip()] if sweep_layers else []
+    layers = parse_seeds(sweep_layers, "--sweep-layers") if sweep_layers.strip() else []
     rows = [Row("unbent", Plan())]
     rows += sweep_rows(load_plan(sweep_path or EXAMPLES / SWEEP), layers) if layers else []
     for path in plan_paths or [EXAMPLES / p for p in PLANS]:

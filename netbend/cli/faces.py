@@ -94,7 +94,7 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, l2
                       l2_part_weight=l2_part_weight, compile=compile_, threads=threads,
                       workers=workers, checkpoint_minutes=checkpoint_minutes)
     check_config(cfg)
-    prepare_out_dir(out_dir, overwrite=overwrite, resume=resume, command="faces train")
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=resume, command="faces train", can_resume=True)
     path = train(cfg, resume=resume, log=lambda msg: click.echo(msg, err=True))
     click.echo(f"model: {path}")
 
@@ -147,7 +147,7 @@ def samples_cmd(model_path, seeds, cols, scale, out_path) -> None:
 
     \b
     Example:
-      netbend faces samples --seeds 0-31 --out docs/faces_samples.png
+      netbend faces samples --seeds 0-31 --out out/faces_samples.png
     """
     import numpy as np
 

@@ -67,7 +67,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     if z_path or w_path:
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:
-        latents = from_seeds(model, parse_seeds(seeds or "0-3"))
+        latents = from_seeds(model, parse_seeds("0-3" if seeds is None else seeds))
     resolved = resolve_variations(plan, model, seed=seed, variations=variations, clusters=clusters)
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="generate", dry_run=dry_run)
     if dry_run:
