@@ -158,6 +158,9 @@ def perlin1d(x: np.ndarray, grads: np.ndarray, period: int | None) -> np.ndarray
 
     ``period``: the lattice wraps every ``period`` cells (seamless loop), else every T cells.
     """
+    # each stream starts at its own offset within a cell: Perlin noise is 0 on lattice points, and
+    # streams all 0 at once would tie (a constant shift keeps a looped lattice seamless)
+    x = x + np.modf((np.arange(grads.shape[0]) + 1) * 0.6180339887498949)[0]
     cell = np.floor(x)
     d = x - cell  # [..., S]
     wrap = period if period else grads.shape[-1]
