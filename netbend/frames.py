@@ -58,29 +58,38 @@ class Clip:
 
 
 def resolve_frame(clip: Clip, model: Any, frame: int) -> ResolvedPlan:
-    """The concrete bends of one frame: the plan at its time, selections drawn for it."""
-    t, clock = clip.time(frame), clip.clock
-    plan = clip.plan.at(t, clock)
+    """The concrete bends of one frame of a clip."""
+    return resolve_at(clip.plan, model, t=clip.time(frame), frame=frame, clock=clip.clock, seed=clip.seed,
+                      clusters=clip.clusters)
+
+
+def resolve_at(plan: Plan, model: Any, *, t: float, frame: int, clock: Clock, seed: int = 0,
+               clusters: ClusterSet | None = None) -> ResolvedPlan:
+    """The concrete bends at time t (frame ``frame``): the plan at t, selections drawn for the frame.
+
+    An entry whose time-varying selection is empty at this moment is left out (no bend).
+    """
+    plan = plan.at(t, clock)
     bends = []
     for i, entry in enumerate(plan.transforms):
         where = f"{plan.source}: transforms[{i}]."
         info = find_layer(model, entry.layer, where=where)
         if entry.redraw is not None:
-            idx = timed_selection(entry.redraw, entry.feature_param, info.channels, seed=clip.seed,
+            idx = timed_selection(entry.redraw, entry.feature_param, info.channels, seed=seed,
                                   entry_index=i, frame=frame, t=t, clock=clock)
             if entry.except_:
                 idx = np.setdiff1d(np.arange(info.channels, dtype=np.int64), idx)
         else:
-            idx = select_features(entry, info.channels, rng=entry_rng(clip.seed, 0, i),
-                                  clusters=clip.clusters, layer_path=info.path, where=where)
+            idx = select_features(entry, info.channels, rng=entry_rng(seed, 0, i),
+                                  clusters=clusters, layer_path=info.path, where=where)
         if idx.size == 0:
             if entry.redraw is None:
                 raise NetbendError(f"{where}features: the selection is empty")
-            continue  # this moment selects nothing: no bend
+            continue
         full = idx.size == info.channels and entry.features == "all"
         bends.append(Bend(info.path, entry.layer, get_transform(entry.transform), dict(entry.params),
                           None if full else tuple(int(j) for j in idx)))
-    return ResolvedPlan(tuple(bends), clip.seed, frame)
+    return ResolvedPlan(tuple(bends), seed, frame)
 
 
 @contextmanager

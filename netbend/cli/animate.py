@@ -29,6 +29,8 @@ OWN_FILES = ("run.yaml",)
 @click.option("--frames", "n_frames", type=int, default=None, help="Frames in the clip (default 48).")
 @click.option("--duration", type=float, default=None, help="Clip length in seconds (instead of --frames).")
 @click.option("--fps", default=24.0, show_default=True, type=float)
+@click.option("--audio", "audio_path", type=click.Path(), default=None,
+              help="Audio track: sets the duration, drives 'audio:' curves, and is muxed into an .mp4.")
 @click.option("--truncation", default="1", show_default=True,
               help="Truncation psi: a number or a curve, e.g. '{lfo: 0.25, range: [0.5, 1]}'.")
 @click.option("--noise", type=click.Choice(["const", "random", "interp", "none"]), default="const",
@@ -44,7 +46,7 @@ OWN_FILES = ("run.yaml",)
 @click.option("--keep-frames", is_flag=True, help="Keep the PNG frames folder after encoding.")
 @click.option("--dry-run", is_flag=True, help="Validate everything, print the clip and frame 0's plan, write nothing.")
 def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-                fps, truncation, noise, seed, batch_size, device, out_path, frames_range, resume, overwrite,
+                fps, audio_path, truncation, noise, seed, batch_size, device, out_path, frames_range, resume, overwrite,
                 keep_frames, dry_run) -> None:
     """Render a video of bending over time.
 
@@ -61,6 +63,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/fragments_of_self.yaml --seeds 2 --duration 4 --out out/fragments.mp4
       netbend animate --config examples/disembodied_gaze.yaml --clusters netbend/clustering/default_faces_clusters.json --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
+      netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, first_difference, parse_range, render_to_folder
     from netbend.video import output_kind, require_ffmpeg
@@ -71,7 +74,8 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
     out = Path(out_path)
     folder = out if kind == "png" else Path(f"{out_path}.frames")
     clip, model, settings = _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop,
-                                   n_frames, duration, fps, truncation, noise, seed, batch_size, device)
+                                   n_frames, duration, fps, audio_path, truncation, noise, seed, batch_size,
+                                   device)
     wanted = parse_range(frames_range, clip.frames)
     if dry_run:
         _show(clip, model, settings, folder, out, kind)
@@ -93,7 +97,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
             click.echo(f"wrote frames {wanted.start}-{wanted.stop - 1} to {folder}/; {left} frame(s) of "
                        f"{clip.frames} still missing (render them, then run with --resume to encode {out})")
             return
-    count = assemble(folder, out, kind, clip.frames, fps, audio=None)
+    count = assemble(folder, out, kind, clip.frames, fps, audio=audio_path)
     atomic_write_text(out.with_name(out.name + ".run.yaml"),
                       yaml.safe_dump(settings, sort_keys=False, default_flow_style=None))
     if not keep_frames:
@@ -102,7 +106,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
 
 
 def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-           fps, truncation, noise, seed, batch_size, device):
+           fps, audio_path, truncation, noise, seed, batch_size, device):
     """Validate every option and load what the clip needs: (clip, model, settings for run.yaml)."""
     import numpy as np
 
@@ -120,11 +124,20 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
         raise NetbendError("give --frames or --duration, not both")
     if fps <= 0:
         raise NetbendError(f"--fps must be > 0, got {fps:g}")
+    audio = None
+    if audio_path:
+        from netbend.audio.features import load_features
+
+        audio = load_features(audio_path)
+        if duration is None and n_frames is None:
+            duration = audio.seconds
     frames = n_frames if n_frames is not None else (round(duration * fps) if duration is not None else 48)
     if frames < 1:
         raise NetbendError(f"the clip would have {frames} frames (--frames/--duration); it needs at least one")
     psi = parse_value(truncation, "--truncation")
     plan = load_plan(plan_path)
+    if audio is None:
+        _need_audio(plan, psi)
     clusters = load_clusters(clusters_path) if clusters_path else None
     model = load_model(model_path, device=pick_device(device))
     if not hasattr(model, "synthesize"):
@@ -138,7 +151,7 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     if interp == "cubic" and kind == "z":
         keys, kind = model.mapping(keys), "w"  # the spline runs through the keyframes' w
     path = LatentPath(kind, keys.detach().cpu().numpy(), interp, loop, frames)
-    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters)
+    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio)
     from netbend import __version__
 
     source = ({"seeds": [int(s) for s in latents.seeds]} if latents.seeds[0] is not None
@@ -148,8 +161,28 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
                 "source_plan": plan.to_dict(), "clusters": str(clusters_path) if clusters_path else None,
                 "latents": source, "interp": interp, "loop": loop, "frames": frames, "fps": fps,
-                "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size}
+                "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size,
+                "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)}}
     return clip, model, settings
+
+
+def _need_audio(plan, psi) -> None:
+    """Refuse 'audio:' curves without --audio (before any frame is rendered)."""
+    from netbend.curves import AudioCurve
+
+    found = [f"{plan.source}: transforms[{i}]." + (n if n == "feature-param" else f"params.{n}")
+             for i, e in enumerate(plan.transforms) for n, c in e.curves.items() if isinstance(c, AudioCurve)]
+    if isinstance(psi, AudioCurve) or found:
+        where = "--truncation" if isinstance(psi, AudioCurve) else found[0]
+        raise NetbendError(f"{where}: an 'audio:' curve needs an audio track (--audio TRACK)")
+
+
+def _file_hash(path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def _prepare(folder: Path, video: Path | None, settings: dict, *, resume: bool, overwrite: bool) -> None:
