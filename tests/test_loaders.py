@@ -158,13 +158,13 @@ def test_nvlabs_unsupported_generators_refused(overrides, message, tmp_path):
         load_model(tiny_nvlabs_snapshot(tmp_path / "u.pkl", **overrides))
 
 
-def test_stylegan3_refused(tmp_path):
+def test_stylegan3_skeleton_refused(tmp_path):
     layer = Record("SynthesisLayer", module_state({"weight": torch.zeros(1)}, {}))
     synthesis = Record("SynthesisNetwork", module_state({}, {"input": Record("SynthesisInput", module_state({}, {})),
                                                              "L0_36_512": layer}))
     G = Record("Generator", module_state({}, {"synthesis": synthesis, "mapping": Record("MappingNetwork",
                                                                                          module_state({}, {}))}))
-    with pytest.raises(NetbendError, match="StyleGAN3 .*not supported yet"):
+    with pytest.raises(NetbendError, match="lacks attribute 'z_dim' .*older or newer StyleGAN3 layout"):
         load_model(write_snapshot(tmp_path / "sg3.pkl", {"G_ema": G}))
 
 

@@ -19,7 +19,8 @@ NVlabs                                          netbend / rosinality
 ==============================================  ==============================================
 
 The mapping's learning-rate multiplier is read from ``fc0.bias_gain`` and ``conv_clamp`` from the
-synthesis layers. Refused: StyleGAN3 (alias-free) synthesis, conditional models (c_dim > 0),
+synthesis layers. StyleGAN3 (alias-free) generators go to :mod:`netbend.models.loaders.nvlabs_sg3`.
+Refused: conditional models (c_dim > 0),
 ``resnet``/``orig`` synthesis blocks, non-RGB outputs, discriminator-only pickles.
 """
 from __future__ import annotations
@@ -30,14 +31,18 @@ import torch
 
 from netbend.errors import NetbendError
 from netbend.models.loaders.common import build_generator
+from netbend.models.loaders.nvlabs_sg3 import build_sg3, is_stylegan3
 from netbend.models.loaders.safe_pickle import PersistentRecord, safe_load_pickle
 from netbend.models.ops import BLUR_KERNEL, make_kernel
-from netbend.models.wrapper import StyleGAN2Model
+from netbend.models.wrapper import StyleGAN2Model, StyleGAN3Model
 
 
 def load_nvlabs(path: str | Path) -> StyleGAN2Model:
     file = Path(path)
     G = _generator_record(safe_load_pickle(file), file)
+    if is_stylegan3(G):
+        gen, mean_w = build_sg3(G, file)
+        return StyleGAN3Model(gen, name=file.stem, mean_w=mean_w, source="nvlabs-stylegan3")
     mapping, synthesis = _check_supported(G, file)
     sd, mean_w = convert_state(G.tensors(), file)
     lr_mlp = float(mapping.modules["fc0"].state.get("bias_gain", 0.01))
