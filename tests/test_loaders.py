@@ -150,8 +150,9 @@ def test_malicious_pkl_is_refused(attack, tmp_path):
 
 @pytest.mark.parametrize("overrides, message", [
     ({"class_names": {"synthesis.b8": "SuperResBlock"}}, "not made of StyleGAN2 blocks"),
-    ({"attrs": {"": {"c_dim": 10}}}, r"conditional model \(c_dim=10\)"),
-    ({"attrs": {"synthesis.b16": {"architecture": "resnet"}}}, "'resnet' generator"),
+    ({"attrs": {"": {"c_dim": 10}}}, r"conditional model \(c_dim=10\) without a mapping.embed layer"),
+    ({"attrs": {"synthesis.b16": {"architecture": "resnet"}}}, r"architecture\(s\) \['resnet', 'skip'\]"),
+    ({"attrs": {"synthesis.b16": {"architecture": "dense"}}}, r"expected one of skip, orig, resnet"),
 ])
 def test_nvlabs_unsupported_generators_refused(overrides, message, tmp_path):
     with pytest.raises(NetbendError, match=message):
