@@ -80,35 +80,22 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
 
 
 def _serve(hub, host, port, token, presets, osc_map, osc_port, url, browser) -> None:
-    import socket
-
-    import uvicorn
-
     from netbend.studio.osc import OscServer
+    from netbend.studio.run import bind, server
     from netbend.studio.server import create_app, osc_handler
 
     app = create_app(hub, token=token, presets=presets, osc_map=osc_map)
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as err:
-        raise NetbendError(f"--port {port}: cannot listen on {host}:{port} ({err.strerror})") from None
+    sock = bind(host, port)
     if port == 0:
         url = url.replace(":0/", f":{sock.getsockname()[1]}/")
     osc = OscServer(host, osc_port, osc_handler(hub, presets, osc_map)) if osc_port is not None else None
-    click.echo(f"netbend studio: {url}" + (f" (OSC on udp {host}:{osc.port})" if osc else ""), err=False)
+    click.echo(f"netbend studio: {url}" + (f" (OSC on udp {host}:{osc.port})" if osc else ""))
     if browser:
         import webbrowser
 
         webbrowser.open(url)
-    from uvicorn.config import WS_PROTOCOLS
-
-    ws = "websockets-sansio" if "websockets-sansio" in WS_PROTOCOLS else "websockets"
-    config = uvicorn.Config(app, log_level="warning", ws=ws, lifespan="on")
     try:
-        uvicorn.Server(config).run(sockets=[sock])
+        server(app).run(sockets=[sock])
     finally:
         if osc is not None:
             osc.close()

@@ -171,7 +171,7 @@ class Engine:
                 "model_hash": self.model.model_hash, "plan": "plan.yaml",
                 "clusters": str(self.clusters_path) if self.clusters_path and _uses_clusters(state) else None,
                 "seed": state.seed, "truncation": state.latent.truncation, "noise": state.latent.noise,
-                "variations": state.variation + 1, "latent": latents.labels[0],
+                "variations": state.variation + 1, "latent": _label(latents),
                 "latent_seed": latents.seeds[0], "variation": state.variation,
                 "resolved_plan": resolved.to_plan_dict()}
 
@@ -203,9 +203,14 @@ class Engine:
             parts.append(f"--clusters {self.clusters_path}")
         parts.append(f"--seed {state.seed} --variations {state.variation + 1}")
         parts.append(f"--truncation {state.latent.truncation!r} --noise {state.latent.noise}")
-        name = f"{latents.labels[0] if seed is not None else latents.kind + '0000'}_var{state.variation:02d}.png"
+        name = f"{_label(latents)}_var{state.variation:02d}.png"
         return {"plan_yaml": plan_yaml, "command": " ".join(parts) + " --out out/studio",
                 "latent_npy": npy, "image": name}
+
+
+def _label(latents: Latents) -> str:
+    """The name `netbend generate` gives this latent: its seed's, or row 0 of the exported .npy."""
+    return latents.labels[0] if latents.seeds[0] is not None else f"{latents.kind}0000"
 
 
 def _uses_clusters(state: StudioState) -> bool:
