@@ -179,8 +179,9 @@ function onEdit(ev) {
   syncValues(node);
   send();
 }
-document.addEventListener("input", onEdit);
-document.addEventListener("change", (ev) => { if (ev.target.tagName === "SELECT" || ev.target.type === "checkbox") return; onEdit(ev); });
+const onChangeOnly = (node) => node.tagName === "SELECT" || node.type === "checkbox";
+document.addEventListener("input", (ev) => { if (!onChangeOnly(ev.target)) onEdit(ev); });
+document.addEventListener("change", (ev) => { if (onChangeOnly(ev.target)) onEdit(ev); });
 
 // -- the bend stack ------------------------------------------------------------------------------
 const HOOKS = {
@@ -467,7 +468,12 @@ async function start() {
   $("zoom").addEventListener("input", setZoom);
   $("crisp").addEventListener("change", setZoom);
   for (const id of ["inspect-layer", "inspect-bent", "inspect-feature"]) $(id).addEventListener("change", refreshInspect);
-  $("inside").addEventListener("toggle", refreshInspect);
+  $("inspect-layer").addEventListener("change", () => { $("inspect-layer").dataset.touched = "1"; });
+  $("inside").addEventListener("toggle", () => {
+    const entry = NB.state && NB.state.transforms.find((e) => e.enabled !== false);
+    if (!$("inspect-layer").dataset.touched) $("inspect-layer").value = entry ? entry.layer : 1;
+    refreshInspect();
+  });
   setZoom();
   refreshSlots().catch((e) => showError(e.message));
   refreshOsc();
