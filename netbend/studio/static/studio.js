@@ -5,7 +5,7 @@
 const $ = (id) => document.getElementById(id);
 const NB = window.netbend = {
   state: null, info: null, client: null, rid: 0, sent: new Map(), latencies: [], frames: 0,
-  painted: 0, lastFrame: null, errors: [], version: 0, dropped: 0,
+  painted: 0, lastFrame: null, errors: [], version: 0, dropped: 0, timings: [],
 };
 let ws = null;
 let drawSeq = 0;
@@ -117,6 +117,7 @@ function settle(rid, painted) {
   if (!NB.sent.size) $("busy").classList.remove("on");
 }
 async function onFrame(buffer) {
+  const arrived = performance.now();
   const n = new DataView(buffer).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
   let at = 4 + n;
@@ -124,6 +125,7 @@ async function onFrame(buffer) {
   const seq = ++drawSeq;
   const [bent, plain] = await Promise.all(parts.map((b) => createImageBitmap(new Blob([b], { type: "image/png" }))));
   if (seq !== drawSeq) return; // a newer frame arrived while this one decoded
+  const decoded = performance.now();
   requestAnimationFrame(() => {
     paint($("bent"), bent);
     paint($("plain"), plain);
@@ -133,6 +135,10 @@ async function onFrame(buffer) {
     $("render-ms").textContent = `render ${header.ms.toFixed(1)} ms`;
     showSelected(header.selected);
     if (header.origin === NB.client && header.rid != null) {
+      const sent = NB.sent.get(header.rid);
+      if (sent !== undefined) {
+        NB.timings.push({ sent, arrived, decoded, painted: performance.now(), server_ms: header.ms });
+      }
       settle(header.rid, true);
       $("latency").textContent = `change→painted ${median(NB.latencies.slice(-20)).toFixed(0)} ms`;
     }
