@@ -11,3 +11,10 @@ device_option = click.option("--device", default="auto", show_default=True,
 model_option = click.option("--model", "model_path", type=click.Path(dir_okay=True), default=None,
                             help="Checkpoint: rosinality .pt, NVlabs .pkl or netbend .safetensors "
                                  "(default: the built-in default model).")
+
+
+def overwrite_option(fn):
+    """``--overwrite``: replace what an earlier netbend run wrote in the output folder."""
+    return click.option("--overwrite", is_flag=True,
+                        help="Replace the outputs of an earlier netbend run in the output folder "
+                             "(a folder holding files netbend did not write is always refused).")(fn)
