@@ -361,3 +361,34 @@ def test_cli_dry_run_and_missing_extra(monkeypatch):
     res = CliRunner().invoke(main, ["studio", "--dry-run"])
     assert res.exit_code == 2
     assert "pip install 'netbend[studio]'" in res.output and "no_such_module_xyz" in res.output
+
+
+def test_switch_to_another_checkpoint_and_refuse_a_bad_one(engine, tmp_path):
+    import torch
+
+    from netbend.models import save_native
+    from netbend.models.stylegan2 import Generator
+    from netbend.models.wrapper import StyleGAN2Model
+
+    torch.manual_seed(1)
+    path = tmp_path / "tiny.safetensors"
+    save_native(StyleGAN2Model(Generator(16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8}),
+                               name="tiny"), path)
+    hub = Hub(engine)
+    bg = Background(create_app(hub))
+    try:
+        with connect(ws_url(bg)) as page:
+            json.loads(page.recv(timeout=30))
+            page.send(json.dumps({"type": "state", "state": state(transforms=[{**ROTATE, "layer": 6}]), "rid": 1}))
+            receive_until(page, lambda m: isinstance(m, tuple) and m[0]["rid"] == 1)
+            status, body = post(bg.url + "api/model", {"path": str(tmp_path / "nope.pt")})
+            assert status == 400 and json.loads(body)["error"] == f"model file not found: {tmp_path / 'nope.pt'}"
+            status, body = post(bg.url + "api/model", {"path": str(path)})
+            assert status == 200 and json.loads(body)["name"] == "tiny"
+            receive_until(page, lambda m: isinstance(m, dict) and m.get("type") == "model")
+            header, (bent, _) = receive_until(page, lambda m: isinstance(m, tuple))
+            assert np.asarray(Image.open(io.BytesIO(bent))).shape == (16, 16, 3)
+        st = json.loads(get(bg.url + "api/state")[1])["state"]
+        assert st["model"] == str(path) and st["transforms"] == []  # layer 6 does not exist in it
+    finally:
+        bg.stop()

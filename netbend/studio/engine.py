@@ -66,6 +66,7 @@ class Engine:
 
         self.lock = threading.RLock()
         self.model_path = model_path
+        self.device = device
         self.model = load_model(model_path, device=device)
         if not hasattr(self.model, "synthesize"):
             raise NetbendError(f"--model {model_path}: {self.model.name} is an audio model; the studio "

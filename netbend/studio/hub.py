@@ -54,6 +54,19 @@ class Hub:
         self.render_loop.submit((self.version, state, origin, rid))
         return state
 
+    async def switch(self, engine: Engine) -> None:
+        """Use another model: keep the stack where it fits the new model, else start it empty."""
+        data = {**self.state.to_dict(), "model": engine.model_path}
+        self.engine = engine
+        try:
+            state = self.validate(data)
+        except NetbendError:
+            state = self.validate({**data, "transforms": [], "latent": {}})
+        self.state = state
+        self.version += 1
+        await self.broadcast_json({"type": "model", "version": self.version})
+        self.render_loop.submit((self.version, state, "", None))
+
     def patch(self, change: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
         """A copy of the current state's data with ``change`` applied to it."""
         data = json.loads(json.dumps(self.state.to_dict()))

@@ -7,7 +7,7 @@ Routes (all need ``?token=`` or the token cookie when the server has a token):
   ``state`` / ``error`` JSON messages and binary frames (see :func:`netbend.studio.hub.frame_message`)
 * ``GET /api/info``, ``/api/state``, ``/api/osc``, ``/api/presets``, ``/api/clusters/{layer}``
 * ``POST /api/export``, ``/api/png``, ``/api/raw`` (state in the body), ``/api/presets/{slot}``
-  (save), ``/api/presets/{slot}/load``, ``/api/import/plan``, ``/api/import/clusters``,
+  (save), ``/api/presets/{slot}/load``, ``/api/model`` (another checkpoint), ``/api/import/plan``, ``/api/import/clusters``,
   ``/api/import/latent?kind=z|w``, ``/api/inspect``
 """
 from __future__ import annotations
@@ -36,6 +36,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from netbend.errors import NetbendError
 from netbend.plan import Plan
+from netbend.studio.engine import Engine
 from netbend.studio.hub import Hub
 from netbend.studio.osc import OscMap, osc_addresses
 from netbend.studio.pictures import cluster_pictures, inspect_layer
@@ -205,6 +206,19 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
             return _error(err)
         return JSONResponse(out)
 
+    async def model(request: Request) -> Response:
+        """Switch to another checkpoint (a path on the server's disk); every page reloads."""
+        try:
+            body = await _json_body(request) or {}
+            path = body.get("path") or None
+            if path is not None and not isinstance(path, str):
+                raise NetbendError(f"model: expected a checkpoint path, got {path!r}")
+            engine = await run_in_threadpool(Engine, path, None, hub.engine.device)
+        except NetbendError as err:
+            return _error(err)
+        await hub.switch(engine)
+        return JSONResponse(engine.info()["model"])
+
     async def clusters(request: Request) -> Response:
         try:
             pics = await run_in_threadpool(cluster_pictures, hub.engine, hub.state,
@@ -268,7 +282,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         Route("/api/import/plan", import_plan, methods=["POST"]),
         Route("/api/import/clusters", import_clusters, methods=["POST"]),
         Route("/api/import/latent", import_latent, methods=["POST"]),
-        Route("/api/clusters/{layer}", clusters), Route("/api/inspect", inspect, methods=["POST"]),
+        Route("/api/model", model, methods=["POST"]), Route("/api/clusters/{layer}", clusters), Route("/api/inspect", inspect, methods=["POST"]),
         WebSocketRoute("/ws", socket),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]

@@ -105,6 +105,8 @@ function onMessage(msg) {
     if (signature(msg.state) !== NB.built) buildStack();
     syncValues();
     refreshOsc();
+  } else if (msg.type === "model") {
+    location.reload();
   } else if (msg.type === "error") {
     if (msg.origin === NB.client && msg.rid != null) settle(msg.rid, false);
     showError(msg.message);
@@ -447,6 +449,9 @@ async function start() {
   $("layers").tBodies[0].replaceChildren(...NB.info.layers.map((l) => el("tr", {},
     el("td", {}, l.number ?? ""), el("td", {}, l.path), el("td", {}, l.shape.join("×")))));
   for (const l of NB.info.layers) $("inspect-layer").append(el("option", { value: l.number ?? l.path }, `${l.number ?? "·"} ${l.path}`));
+  $("model-path").value = NB.info.model.path || "";
+  $("load-model").addEventListener("click", () => call("model", { body: { path: $("model-path").value.trim() || null } })
+    .catch((e) => showError(e.message)));
   $("add-bend").addEventListener("click", addBend);
   $("redraw").addEventListener("click", redraw);
   $("random-seed").addEventListener("click", () => { NB.state.latent.seed = Math.floor(Math.random() * 2 ** 31); syncValues(); send(); });
