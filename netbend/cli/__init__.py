@@ -38,5 +38,5 @@ def _register() -> None:
 
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
-COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo"]
+COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "project"]
 _register()
