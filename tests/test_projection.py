@@ -304,3 +304,132 @@ def test_bad_input_is_one_line_exit_2(tmp_path, tiny_path, case, message):
     assert res.exit_code == 2, res.output
     assert message in res.output and len(res.output.strip().splitlines()) == 1, res.output
     assert not (tmp_path / "o").exists()
+
+
+# -- feature-matching losses: the checkpoint's discriminator and a user's VGG16 ----------------
+def _random_trunk(seed=0):
+    from netbend.projection.discriminator import DiscriminatorTrunk
+
+    torch.manual_seed(seed)
+    trunk = DiscriminatorTrunk([16, 32, 32])  # 16 px: fromrgb, blocks 16->8 and 8->4
+    with torch.no_grad():
+        for name, p in trunk.named_parameters():
+            if name.endswith("bias"):
+                p.normal_()
+    return trunk
+
+
+def _training_checkpoint(path, trunk):
+    import argparse
+
+    gen = tiny_generator()
+    d = {k: v for k, v in trunk.state_dict().items()}
+    d |= {"final_conv.0.weight": torch.randn(32, 33, 3, 3), "final_linear.0.weight": torch.randn(32, 512)}
+    torch.save({"g": gen.state_dict(), "g_ema": gen.state_dict(), "d": d, "latent_avg": torch.zeros(32),
+                "args": argparse.Namespace(arch="stylegan2", size=16)}, path)
+    return path
+
+
+def _to_nvlabs(trunk) -> dict:
+    sd, out = trunk.state_dict(), {}
+    out["b16.fromrgb.weight"], out["b16.fromrgb.bias"] = sd["convs.0.0.weight"], sd["convs.0.1.bias"]
+    for j, r in ((1, 16), (2, 8)):
+        out |= {f"b{r}.conv0.weight": sd[f"convs.{j}.conv1.0.weight"], f"b{r}.conv0.bias": sd[f"convs.{j}.conv1.1.bias"],
+                f"b{r}.conv1.weight": sd[f"convs.{j}.conv2.1.weight"], f"b{r}.conv1.bias": sd[f"convs.{j}.conv2.2.bias"],
+                f"b{r}.skip.weight": sd[f"convs.{j}.skip.1.weight"],
+                f"b{r}.resample_filter": torch.tensor([[1., 3, 3, 1]]).T @ torch.tensor([[1., 3, 3, 1]]) / 64}
+    out["b4.out.weight"] = torch.randn(1, 32)
+    return out
+
+
+def test_discriminator_trunk_downsamples_like_a_blur_then_strided_conv():
+    trunk = _random_trunk()
+    feats = trunk.activations(torch.randn(2, 3, 16, 16))
+    assert [tuple(f.shape) for f in feats] == [(2, 16, 16, 16), (2, 32, 8, 8), (2, 32, 4, 4)]
+    skip = trunk.convs[1].skip  # blur [1,3,3,1]/8 per axis with pad (1, 1), then 1x1 stride 2
+    x = torch.randn(1, 16, 16, 16)
+    k = torch.tensor([1., 3, 3, 1]) / 8
+    blurred = F_conv_sep(torch.nn.functional.pad(x, (1, 1, 1, 1)), k)
+    by_hand = torch.nn.functional.conv2d(blurred[:, :, ::2, ::2], skip[1].weight / 4)  # 1/sqrt(16 * 1 * 1)
+    assert torch.allclose(skip(x), by_hand, atol=1e-5)
+
+
+def F_conv_sep(x, k):
+    c = x.shape[1]
+    x = torch.nn.functional.conv2d(x, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    return torch.nn.functional.conv2d(x, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def test_discriminator_from_rosinality_and_nvlabs_files(tmp_path):
+    from stylegan2_helpers import build_records, write_snapshot
+
+    from netbend.projection.discriminator import load_discriminator
+
+    trunk = _random_trunk()
+    x = torch.randn(2, 3, 16, 16)
+    want = trunk.activations(x)
+    ros = load_discriminator(_training_checkpoint(tmp_path / "train.pt", trunk))
+    assert all(torch.equal(a, b) for a, b in zip(ros.activations(x), want))
+    nv = _to_nvlabs(trunk)
+    names = {p: "Module" for p in ["", "b16", "b8", "b4", "b16.fromrgb", "b4.out"]}
+    names |= {f"b{r}.{n}": "Conv2dLayer" for r in (16, 8) for n in ("conv0", "conv1", "skip")}
+    D = build_records(nv, {"synthesis_kwargs": {}}, class_names=names)
+    pkl = write_snapshot(tmp_path / "snap.pkl", {"G": None, "D": D})
+    from_pkl = load_discriminator(pkl)
+    assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(from_pkl.activations(x), want))
+    with pytest.raises(NetbendError, match="has no discriminator"):
+        load_discriminator(Path(__file__).parent / "fixtures" / "stylegan2" / "rosinality_tiny.pt")
+
+
+def test_project_with_the_discriminator_loss(tmp_path):
+    ckpt = _training_checkpoint(tmp_path / "train.pt", _random_trunk())
+    Image.new("RGB", (16, 16), (200, 40, 40)).save(tmp_path / "red.png")
+    res = run("project", tmp_path / "red.png", "--model", ckpt, "--loss", "l2=1,disc=0.1", "--steps", 5,
+              "--out", tmp_path / "p")
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "p" / "project.json").read_text())["config"]["loss"] == {"l2": 1.0, "disc": 0.1}
+
+
+def _vgg_file(path, bad_key=None):
+    from safetensors.torch import save_file
+
+    from netbend.projection.vgg import VGG16Features
+
+    torch.manual_seed(0)
+    sd = {k: v for k, v in VGG16Features().state_dict().items() if k.startswith("features.")}
+    if bad_key:
+        sd[bad_key] = torch.zeros(3, 3)
+    save_file(sd, str(path))
+    return path
+
+
+def test_vgg16_layout_and_lpips_style_distance(tmp_path):
+    from netbend.projection.vgg import load_vgg16
+
+    net = load_vgg16(_vgg_file(tmp_path / "vgg.safetensors"))
+    assert [name for name, _ in net.features.named_children()][-1] == "30"  # torchvision's indices
+    x = torch.rand(2, 3, 32, 32) * 2 - 1
+    feats = net.activations(x)
+    assert [f.shape[1] for f in feats] == [64, 128, 256, 512, 512]
+    assert torch.allclose(feats[2].square().sum(1), torch.ones(2, 8, 8), atol=1e-4)  # unit length per position
+    assert torch.equal(net.distance(x, feats), torch.zeros(2))
+    y = x.clone()
+    y[1] = -y[1]
+    assert net.distance(y, feats)[0] == 0 and net.distance(y, feats)[1] > 0
+
+
+def test_project_with_perceptual_file_and_bad_files(tmp_path, tiny_path):
+    Image.new("RGB", (16, 16), (20, 140, 40)).save(tmp_path / "g.png")
+    good = _vgg_file(tmp_path / "vgg.safetensors")
+    res = run("project", tmp_path / "g.png", "--model", tiny_path, "--perceptual", good, "--steps", 3,
+              "--out", tmp_path / "p")
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "p" / "project.json").read_text())["config"]["loss"]["lpips"] == 1.0
+    bad = _vgg_file(tmp_path / "bad.safetensors", bad_key="features.5.weight")
+    res = run("project", tmp_path / "g.png", "--model", tiny_path, "--perceptual", bad, "--out", tmp_path / "q")
+    assert res.exit_code == 2 and "'features.5.weight' has shape [3, 3], VGG16 needs [128, 64, 3, 3]" in res.output
+    (tmp_path / "junk.safetensors").write_bytes(b"junk")
+    res = run("project", tmp_path / "g.png", "--model", tiny_path, "--perceptual", tmp_path / "junk.safetensors",
+              "--out", tmp_path / "q")
+    assert res.exit_code == 2 and "not a .safetensors file" in res.output
+    assert not (tmp_path / "q").exists()

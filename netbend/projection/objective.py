@@ -16,7 +16,7 @@ from netbend.projection import losses
 class FeatureNet(Protocol):
     """A network whose activations define a distance: ``distance(x, target_features) -> [N]``."""
 
-    def features(self, x: torch.Tensor) -> list[torch.Tensor]: ...
+    def activations(self, x: torch.Tensor) -> list[torch.Tensor]: ...
 
     def distance(self, x: torch.Tensor, target_features: list[torch.Tensor]) -> torch.Tensor: ...
 
@@ -50,7 +50,7 @@ class Objective:
         if name == "msssim":
             return lambda x: 1 - losses.msssim(x, y, self.scales)
         with torch.no_grad():
-            target_features = [f.detach() for f in net.features(y)]
+            target_features = [f.detach() for f in net.activations(y)]
         return lambda x: net.distance(x, target_features)
 
     def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
