@@ -66,9 +66,9 @@ def score(model, x: torch.Tensor, config: ProjectionConfig) -> dict:
 def part_quality(args) -> list[dict]:
     model = load_model(None)
     rows = []
-    print(f"| images | space | mean PSNR dB (min) | mean MS-SSIM | s / image |\n|---|---|---|---|---|")
+    print("| images | space | mean PSNR dB (min) | mean MS-SSIM | s / image |\n|---|---|---|---|---|")
     for label, x in targets_for(model, args.images).items():
-        for space in ("w+", "w"):
+        for space in args.spaces:
             r = score(model, x, ProjectionConfig(space=space, steps=args.steps, loss=_loss(args.loss)))
             rows.append({"part": "quality", "images": label, "space": space, "steps": args.steps, **r})
             print(f"| {label} ({r['n']}) | {space} | {r['psnr']:.2f} ({r['psnr_min']:.2f}) | {r['msssim']:.4f} "
@@ -182,6 +182,7 @@ def main() -> None:
     ap.add_argument("--part", action="append", choices=["quality", "mix", "photo", "speed", "memory"])
     ap.add_argument("--images", type=int, default=16, help="Images per set (quality, mix).")
     ap.add_argument("--steps", type=int, default=300)
+    ap.add_argument("--spaces", nargs="+", default=["w+", "w"], choices=["w+", "w"], help="For 'quality'.")
     ap.add_argument("--loss", default=None, help="Loss mix for quality/photo (default: the library's).")
     ap.add_argument("--mixes", nargs="*", help=f"Loss mixes for 'mix' (default: {' '.join(MIXES)}).")
     ap.add_argument("--photo", type=Path, help="A photograph (PNG/JPEG) for 'photo'.")

@@ -433,3 +433,19 @@ def test_project_with_perceptual_file_and_bad_files(tmp_path, tiny_path):
               "--out", tmp_path / "q")
     assert res.exit_code == 2 and "not a .safetensors file" in res.output
     assert not (tmp_path / "q").exists()
+
+
+def test_discriminator_matches_nvlabs_reference_blocks(tmp_path):
+    """Fixture made by NVlabs' own code (tests/fixtures/stylegan2/make_reference_d.py)."""
+    from safetensors.torch import load_file
+    from stylegan2_helpers import FIXTURES
+
+    from netbend.projection.discriminator import nvlabs_to_rosinality, trunk_from_state
+
+    t = load_file(str(FIXTURES / "nvlabs_d_tiny.safetensors"))
+    nv = {k[2:]: v for k, v in t.items() if k.startswith("D.")}
+    trunk = trunk_from_state(nvlabs_to_rosinality(nv, Path("ref")), Path("ref"))
+    feats = trunk.activations(t["input"])
+    for got, key in zip(feats[1:], ("ref.b16", "ref.b8")):
+        scale = t[key].abs().max()
+        assert (got - t[key]).abs().max() / scale < 1e-5
