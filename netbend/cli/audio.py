@@ -5,17 +5,17 @@ from pathlib import Path
 
 import click
 
+from netbend.cli.common import apply_threads, overwrite_option
+from netbend.outdir import prepare_out_dir
 
 
 @click.group("audio")
-@click.option("--threads", type=click.IntRange(1), default=None,
-              help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine).")
+@click.option("--threads", type=click.IntRange(1), default=None, hidden=True,
+              help="Old spelling of the global `netbend --threads N` (kept so old command lines run).")
 def audio(threads: int | None) -> None:
     """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers."""
     if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+        apply_threads(threads)
 
 
 @audio.command("make-dataset")
@@ -24,7 +24,8 @@ def audio(threads: int | None) -> None:
 @click.option("--seconds", type=click.FloatRange(2.0, 60.0), default=6.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
-def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str) -> None:
+@overwrite_option
+def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool) -> None:
     """Write generated music clips (drums, bass, chords) to OUT_DIR.
 
     \b
@@ -35,7 +36,7 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str) 
     from netbend.audio.io import write_audio
     from netbend.audio.synth import render_clip
 
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset")
     for i in tqdm(range(clips), desc="clips"):
         write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_clip(seed, i, seconds), 22050)
     click.echo(f"wrote {clips} clips to {out}")
@@ -58,13 +59,14 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str) 
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--checkpoint-minutes", type=click.FloatRange(0.1), default=3.0, show_default=True)
 @click.option("--max-steps", type=click.IntRange(0), default=0, hidden=True)
+@overwrite_option
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
               hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              max_steps: int) -> None:
+              max_steps: int, overwrite: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with
-    the same --out.
+    the same --out (--overwrite starts afresh).
 
     \b
     Example:  netbend audio train my_tracks/ --out runs/vae --epochs 50
@@ -85,6 +87,7 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(f"{data.files} files: {data.train.shape[0]} training and {data.val.shape[0]} validation windows"
                + (f"; {len(data.skipped)} files skipped" if data.skipped else ""), err=True)
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train")
     path = train(data, options, out_dir, spec, log=lambda m: click.echo(m, err=True),
                  progress=lambda **kw: tqdm(leave=False, **kw), name=Path(out_dir).name)
     click.echo(str(path))
@@ -140,6 +143,19 @@ def _write_run(path: Path, settings: dict, resolved, outputs: list[str]) -> None
     atomic_write_text(path, yaml.safe_dump(run, sort_keys=False, default_flow_style=None))
 
 
+def _earlier_outputs(record: Path) -> list[str]:
+    """The outputs an earlier `audio autoencode` to the same OUT listed in OUT.yaml (plain names)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(record.read_text()) if record.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return []
+    if not isinstance(data, dict) or data.get("command") != "audio autoencode":
+        return []
+    return [n for n in data.get("outputs") or [] if isinstance(n, str) and Path(n).name == n]
+
+
 def _numbered(out: Path, variation: int, count: int) -> Path:
     return out if count == 1 else out.with_name(f"{out.stem}_var{variation:02d}{out.suffix}")
 
@@ -159,7 +175,8 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--hop-frames", type=click.IntRange(1, 128), default=64, show_default=True,
               help="Hop between the 128-frame windows (64: half overlap).")
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
-              help="Write original, plain and bent spectrograms side by side to this PNG.")
+              help="Write original, plain and bent spectrograms side by side to this PNG "
+                   "(original and plain without a plan).")
 @_model_option
 @_device_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
@@ -189,13 +206,14 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     audio_in = read_audio(in_path, model.spec.sample_rate)
     enc = encode_audio(model, audio_in, hop_frames)
     outputs, panels = [], [("original", enc.unit)]
-    if png_path:
+    kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
+    if png_path and plan.transforms:
         panels.append(("plain", reconstruct(model, enc, None, options)[1]))
     for r in resolved:
         y, unit = reconstruct(model, enc, r, options)
         path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
         outputs.append(path.name)
-        panels.append((f"bent v{r.variation}" if variations > 1 else "bent", unit))
+        panels.append((f"{kind} v{r.variation}" if variations > 1 else kind, unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
 
@@ -204,7 +222,10 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
                 **describe(enc, model)}
+    stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
+    for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
+        (out.parent / name).unlink(missing_ok=True)
     click.echo(f"wrote {', '.join(outputs)} to {out.parent}/")
 
 
@@ -220,9 +241,10 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
               help="Write every sample's spectrogram side by side to this PNG.")
 @_model_option
 @_device_option
+@overwrite_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
 def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, png_path,
-               model_path, device, dry_run) -> None:
+               model_path, device, overwrite, dry_run) -> None:
     """Decode random latents (one 128-frame window, about 1.5 s each) to audio.
 
     \b
@@ -237,10 +259,11 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
     options = PhaseOptions("griffinlim", iterations, momentum, seed)
     options.check()
     resolved = _resolve(plan, model, seed, variations, clusters)
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio sample", dry_run=dry_run)
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    out, outputs, panels = Path(out_dir), [], []
+    outputs, panels = [], []
     z = sample_latents(model, seed_list)
     length = model.spec.window_samples
     for r in resolved:
@@ -264,15 +287,23 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
 @audio.command("layers")
 @_model_option
 @_device_option
-def layers_cmd(model_path, device) -> None:
-    """List the decoder's bendable layers (paper numbers 1-5 first)."""
+@click.option("--all", "show_all", is_flag=True, help="Also list the inner modules (convolution, "
+              "batch norm, activation) and the whole decoder.")
+def layers_cmd(model_path, device, show_all) -> None:
+    """List the decoder's bendable layers: paper number, module path, output shape, features.
+
+    The same table as `netbend layers --model MODEL.safetensors`.
+
+    \b
+    Examples:
+      netbend audio layers
+      netbend audio layers --all
+    """
     from netbend.audio.model import load_audio_model
-    from netbend.cli.layers import echo_layers
-    from netbend.layers import list_layers
+    from netbend.cli.layers import echo_model_layers
 
     model = load_audio_model(model_path, device)
-    infos = sorted(list_layers(model), key=lambda i: (i.number is None, i.number or 0))
-    echo_layers(f"{model.name} ({model.model_hash}), size {model.size}", infos)
+    echo_model_layers(model, show_all, f"{model.name} ({model.model_hash}), size {model.size}")
 
 
 COMMANDS = [audio]

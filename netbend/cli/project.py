@@ -1,12 +1,10 @@
 """`netbend project`: find the latents with which a model draws your images (W or W+)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
 from netbend.errors import NetbendError
 
 
@@ -29,10 +27,13 @@ from netbend.errors import NetbendError
 @click.option("--no-crop", is_flag=True, help="Resize the whole image (squashing it) instead of centre-cropping a square.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Images optimised together.")
 @device_option
+@click.option("--video", is_flag=True, help="Also write NAME_optimisation.mp4: target | projection as it is optimised "
+              "(needs imageio-ffmpeg: pip install 'netbend[video]').")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/project", show_default=True)
+@overwrite_option
 @click.option("--dry-run", is_flag=True, help="Read and check every input, print what would be written, write nothing.")
 def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise_regularize, seed, no_crop,
-                batch_size, device, out_dir, dry_run) -> None:
+                batch_size, device, video, out_dir, overwrite, dry_run) -> None:
     """Project images into a StyleGAN2's W or W+ space.
 
     Each PNG/JPEG (any size; grey, 16-bit, alpha or palette images are converted) is
@@ -40,7 +41,9 @@ def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise
     maps are optimised until the model draws it. Faces should be aligned the way the model's
     training faces were; netbend does not align them. Per image NAME, --out gets NAME_w.npy,
     NAME_noise.safetensors, NAME_projected.png and NAME_compare.png (target | projection |
-    difference x4), plus project.json (settings, loss, PSNR, MS-SSIM, time). Re-render or bend a
+    difference x4), plus project.json (settings, loss, PSNR, MS-SSIM, time); --video adds
+    NAME_optimisation.mp4. A folder holding an earlier run's outputs is replaced only with
+    --overwrite; one holding other files is refused. Re-render or bend a
     projection with: netbend generate --w NAME_w.npy --noise-file NAME_noise.safetensors
     [--config plan.yaml].
 
@@ -50,6 +53,7 @@ def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise
       netbend project examples/images/face.png --space w --loss l1=1,msssim=0.5 --out out/project_w
     """
     from netbend.models import load_model
+    from netbend.outdir import prepare_out_dir
     from netbend.projection import ProjectionConfig, check_projectable, parse_loss, read_target
     from netbend.projection.run import project_files
 
@@ -65,7 +69,11 @@ def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise
     for t in targets:
         if t.notes:
             click.echo(f"netbend: note: {t.path}: {'; '.join(t.notes)}", err=True)
-    out = Path(out_dir)
+    if video:
+        from netbend.video import require_ffmpeg
+
+        require_ffmpeg()
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="project", dry_run=dry_run)
     if dry_run:
         click.echo(f"would project {len(targets)} image(s) into {model.name} ({space}, {steps} steps, "
                    f"loss {config.loss}) and write to {out}/: "
@@ -79,7 +87,7 @@ def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise
         bar.set_postfix(loss=f"{float(report.loss.mean()):.4f}", psnr=f"{float(report.psnr.mean()):.2f}dB")
 
     summary = project_files(model, targets, out, config, batch_size=batch_size, networks=networks,
-                            settings=settings, callback=progress)
+                            settings=settings, callback=progress, video=video)
     bar.close()
     stopped = {e["stopped"] for e in summary["images"] if e["stopped"]}
     for message in stopped:

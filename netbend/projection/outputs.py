@@ -39,12 +39,17 @@ def unique_names(stems: list[str]) -> list[str]:
     return out
 
 
+def side_by_side(images: list[np.ndarray], pad: int = 2) -> np.ndarray:
+    """[H, W, 3] uint8 images of one height in a row, ``pad`` white columns between them."""
+    gap = np.full((images[0].shape[0], pad, 3), 255, np.uint8)
+    parts = [p for img in images for p in (gap, img)][1:]
+    return np.concatenate(parts, axis=1)
+
+
 def compare_strip(target: np.ndarray, projected: np.ndarray, pad: int = 2) -> np.ndarray:
     """[H, W, 3] uint8: target | projection | absolute difference times DIFF_GAIN, white gaps."""
     diff = np.clip(np.abs(target.astype(np.int16) - projected.astype(np.int16)) * DIFF_GAIN, 0, 255)
-    h = target.shape[0]
-    gap = np.full((h, pad, 3), 255, np.uint8)
-    return np.concatenate([target, gap, projected, gap, diff.astype(np.uint8)], axis=1)
+    return side_by_side([target, projected, diff.astype(np.uint8)], pad)
 
 
 def write_image_outputs(out: Path, name: str, w: torch.Tensor, noises: list[torch.Tensor], target: np.ndarray,
