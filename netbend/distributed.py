@@ -76,7 +76,7 @@ def map_chunks(opts: RayOptions, setup: Callable[[], Any], work: Callable[[Any, 
                                           max_restarts=RETRIES, max_task_retries=RETRIES)
         actors = [cls.remote(setup, work, opts.threads, int(exit_after) if exit_after else None)
                   for _ in range(workers)]
-        _drive(ray, actors, list(chunks), on_result)
+        _drive(ray, actors, chunks, on_result)
     finally:
         for actor in actors:
             ray.kill(actor)
@@ -103,23 +103,24 @@ def _cluster_workers(ray, threads: int) -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)) // threads)
 
 
-def _drive(ray, actors: list, chunks: list, on_result: Callable[[Any, Any], None]) -> None:
-    """Keep two chunks in flight per actor; hand each result to ``on_result`` as it arrives."""
+def _drive(ray, actors: list, chunks: Sequence[Any], on_result: Callable[[Any, Any], None]) -> None:
+    """Keep two chunks in flight per actor; hand each result to ``on_result`` as it arrives.
+    ``chunks[i]`` is read only when chunk i is sent (a sequence may load its items lazily)."""
     queue = list(range(len(chunks)))
     pending: dict = {}
 
     def submit(actor) -> None:
         if queue:
-            i = queue.pop(0)
-            pending[actor.run.remote(chunks[i])] = (i, actor)
+            chunk = chunks[queue.pop(0)]
+            pending[actor.run.remote(chunk)] = (chunk, actor)
 
     for _ in range(2):
         for actor in actors:
             submit(actor)
     while pending:
         (ref,), _ = ray.wait(list(pending), num_returns=1)
-        i, actor = pending.pop(ref)
-        on_result(chunks[i], _get(ray, ref))
+        chunk, actor = pending.pop(ref)
+        on_result(chunk, _get(ray, ref))
         submit(actor)
 
 

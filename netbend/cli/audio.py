@@ -6,6 +6,8 @@ from pathlib import Path
 import click
 
 from netbend.cli.common import apply_threads, overwrite_option
+from netbend.cli.ray_options import ray_options, ray_settings
+from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
 
@@ -162,8 +164,9 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 
 @audio.command("autoencode")
 @click.argument("in_path", metavar="IN", type=click.Path())
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
-              help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav.")
+@click.option("--out", "out_path", type=click.Path(), required=True,
+              help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav. For a folder IN: "
+                   "a folder (OUTDIR/NAME.wav per input, same sub-folders).")
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
 @click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True,
@@ -179,18 +182,27 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
                    "(original and plain without a plan).")
 @_model_option
 @_device_option
+@overwrite_option
+@click.option("--resume", is_flag=True, help="Folder IN: keep the outputs an earlier run of the same settings "
+              "wrote and do the rest.")
+@ray_options
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
 def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed, phase, iterations, momentum,
-                   hop_frames, png_path, model_path, device, dry_run) -> None:
+                   hop_frames, png_path, model_path, device, overwrite, resume, ray_address, workers,
+                   dry_run) -> None:
     """Autoencode a recording through the VAE with a plan's bends in the decoder.
 
     The output keeps the input's length and sample rate (mono). OUT.yaml beside
-    it records the settings and the resolved plan of every variation.
+    it records the settings and the resolved plan of every variation. IN may be a
+    folder: every recording under it goes to the folder --out (run.yaml there),
+    with --resume to continue and --ray to spread the files over Ray workers.
 
     \b
     Examples:
       netbend audio autoencode drums.wav --config fig3.yaml --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
+      netbend audio autoencode examples/audio/ --out out/autoencoded/ --config examples/fig3_stochastic.yaml
+      netbend audio autoencode examples/audio/ --out out/autoencoded_ray/ --ray local --workers 2
     """
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
     from netbend.audio.io import read_audio, write_audio
@@ -199,6 +211,18 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     options = PhaseOptions(phase, iterations, momentum, seed)
     options.check()
     resolved = _resolve(plan, model, seed, variations, clusters)
+    if Path(in_path).is_dir():
+        from netbend.cli.audio_batch import autoencode_folder
+
+        if png_path:
+            raise NetbendError("--spectrogram-png: only for a single input file, not a folder IN")
+        return autoencode_folder(in_path, out_path, model=model, model_path=model_path, plan=plan,
+                                 plan_path=plan_path, resolved=resolved, options=options, hop_frames=hop_frames,
+                                 resume=resume, overwrite=overwrite, distributed=ray_settings(
+                                     ray_address, workers, model.device), dry_run=dry_run)
+    if ray_address or resume or overwrite:
+        raise NetbendError("--ray, --resume and --overwrite work on a folder IN (many files); "
+                           f"{in_path} is one file")
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
