@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Callable, Sequence
 
@@ -58,6 +59,26 @@ def require_ray():
     except ImportError:
         raise NetbendError(INSTALL_HINT) from None
     return ray
+
+
+@contextmanager
+def session(opts: RayOptions | None):
+    """Start or join Ray once for several :func:`map_chunks` calls (nothing for ``None``)."""
+    if opts is None:
+        yield
+        return
+    ray = require_ray()
+    started = _connect(ray, opts)
+    try:
+        yield
+    finally:
+        if started:
+            ray.shutdown()
+
+
+def no_state() -> None:
+    """A worker setup for work that needs no model (e.g. training a layer's CNN from files)."""
+    return None
 
 
 def map_chunks(opts: RayOptions, setup: Callable[[], Any], work: Callable[[Any, Any], Any],
