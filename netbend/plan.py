@@ -222,12 +222,15 @@ def _word(err: ValidationError, source: str, index: int) -> str:
 
 
 def load_plan(path: str | os.PathLike | None) -> Plan:
-    """Read and validate a plan file; ``None`` gives the empty plan."""
+    """Read and validate a plan file; ``None`` gives the empty plan. A path that does not exist may
+    name a shipped example plan (``fig3_stochastic``, ``examples/fig3_stochastic.yaml``)."""
+    from netbend.examples import not_found_hint, resolve
+
     if path is None:
         return Plan()
-    path = Path(path)
+    given, path = path, resolve(path)
     if not path.is_file():
-        raise NetbendError(f"{path}: plan file not found")
+        raise NetbendError(f"{given}: plan file not found" + not_found_hint(str(given)))
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as err:

@@ -53,5 +53,5 @@ def _register() -> None:
 
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
-COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo"]
+COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "examples"]
 _register()
