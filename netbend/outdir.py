@@ -72,18 +72,29 @@ def finish_out_dir(path: str | os.PathLike) -> None:
 
 def _survey(out: Path) -> tuple[dict | None, list[Path], list[Path]]:
     """The folder's manifest, the files an earlier netbend run wrote, and the other files."""
-    manifest = _read_manifest(out)
+    base, manifest = _nearest_manifest(out)
     listed = set(manifest["files"]) if manifest else set()
     # a run that never finished (killed) listed nothing yet: what appeared after it started is its own
     since = float(manifest["started"]) - 1 if manifest and not manifest.get("finished") else float("inf")
     owned, foreign = [], []
     for p in _files(out, include_manifest=True):
-        mine = (p == out / MANIFEST or str(p.relative_to(out)) in listed or p.stat().st_mtime >= since
+        mine = (p == out / MANIFEST or str(p.resolve().relative_to(base)) in listed or p.stat().st_mtime >= since
                 or _under_manifest(p, out))
         (owned if mine else foreign).append(p)
     if owned == [out / MANIFEST]:  # a run that wrote nothing
         owned = []
     return manifest, owned, foreign
+
+
+def _nearest_manifest(out: Path) -> tuple[Path, dict | None]:
+    """The manifest of ``out``, else of the closest enclosing folder (a step's folder inside a
+    `cluster run` folder, e.g. ``runs/faces/dataset``), with the folder it lies in."""
+    here = out.resolve()
+    for folder in (here, *here.parents):
+        manifest = _read_manifest(folder)
+        if manifest is not None:
+            return folder, manifest
+    return here, None
 
 
 def _files(out: Path, include_manifest: bool = False) -> list[Path]:

@@ -109,3 +109,15 @@ def test_cluster_and_audio_steps_resume_by_default(tmp_path):
     (tmp_path / "runs" / "x.txt").write_text("x")
     res = _run("cluster", "run", "--out-dir", tmp_path / "runs", "--dry-run")
     assert res.exit_code == 2 and "did not write" in res.output
+
+
+def test_a_step_folder_inside_a_run_folder_is_netbends(tmp_path):
+    run = prepare_out_dir(tmp_path / "runs", overwrite=False, command="cluster run")
+    (run / "dataset").mkdir()
+    (run / "dataset" / "meta.json").write_text("{}")
+    finish_out_dir(run)
+    assert prepare_out_dir(run / "dataset", overwrite=False, resume=True, command="cluster dataset").is_dir()
+    (run / "cnn").mkdir()
+    (run / "cnn" / "mine.txt").write_text("x")  # after the run finished: not netbend's
+    with pytest.raises(NetbendError, match="did not write"):
+        prepare_out_dir(run / "cnn", overwrite=True, command="cluster train")

@@ -40,7 +40,16 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="netbend")
 def main() -> None:
-    """Bend trained generative networks: transform chosen features of chosen layers."""
+    """Bend trained generative networks: transform chosen features of chosen layers.
+
+    Every command has --help with examples; bad input exits with one line and code 2.
+
+    \b
+    Examples:
+      netbend demo --out out/demo
+      netbend examples
+      netbend generate --config fig3_stochastic --seeds 0-7 --variations 4 --out out/fig3
+    """
 
 
 def _register() -> None:

@@ -13,7 +13,13 @@ from netbend.outdir import prepare_out_dir
 @click.option("--threads", type=click.IntRange(1), default=None,
               help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine).")
 def audio(threads: int | None) -> None:
-    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers."""
+    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers.
+
+    \b
+    Examples:
+      netbend audio autoencode examples/audio/synth_seed2_0.flac --config fig3_stochastic --out out/bent.wav
+      netbend audio --threads 1 sample --seeds 0-3 --out out/samples
+    """
     if threads:
         import torch
 
@@ -27,18 +33,25 @@ def audio(threads: int | None) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
 @overwrite_option
-def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool) -> None:
+@click.option("--dry-run", is_flag=True, help="Check the output folder, say what would be written, stop.")
+def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool,
+                 dry_run: bool) -> None:
     """Write generated music clips (drums, bass, chords) to OUT_DIR.
 
     \b
-    Example:  netbend audio make-dataset data/synth --clips 400 --seed 0
+    Examples:
+      netbend audio make-dataset data/synth --clips 400 --seed 0
+      netbend audio make-dataset data/tiny --clips 4 --seconds 3 --format wav
     """
     from tqdm import tqdm
 
     from netbend.audio.io import write_audio
     from netbend.audio.synth import render_clip
 
-    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset")
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset", dry_run=dry_run)
+    if dry_run:
+        click.echo(f"would write {clips} clips of {seconds:g} s (clip_{seed}_00000.{fmt} ...) to {out}")
+        return
     for i in tqdm(range(clips), desc="clips"):
         write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_clip(seed, i, seconds), 22050)
     click.echo(f"wrote {clips} clips to {out}")
@@ -62,16 +75,20 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, 
 @click.option("--checkpoint-minutes", type=click.FloatRange(0.1), default=3.0, show_default=True)
 @click.option("--max-steps", type=click.IntRange(0), default=0, hidden=True)
 @overwrite_option
+@click.option("--dry-run", is_flag=True, help="Read the folder and check the settings and the output, "
+              "print the window counts, stop.")
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
               hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              max_steps: int, overwrite: bool) -> None:
+              max_steps: int, overwrite: bool, dry_run: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with
     the same --out (--overwrite starts afresh).
 
     \b
-    Example:  netbend audio train my_tracks/ --out runs/vae --epochs 50
+    Examples:
+      netbend audio train my_tracks/ --out runs/vae --epochs 50
+      netbend audio train data/synth --out runs/small --size tiny --epochs 2
     """
     from tqdm import tqdm
 
@@ -89,7 +106,9 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(f"{data.files} files: {data.train.shape[0]} training and {data.val.shape[0]} validation windows"
                + (f"; {len(data.skipped)} files skipped" if data.skipped else ""), err=True)
-    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train")
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train", dry_run=dry_run)
+    if dry_run:
+        return
     path = train(data, options, out_dir, spec, log=lambda m: click.echo(m, err=True),
                  progress=lambda **kw: tqdm(leave=False, **kw), name=Path(out_dir).name)
     click.echo(str(path))
@@ -191,7 +210,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 
     \b
     Examples:
-      netbend audio autoencode drums.wav --config fig3.yaml --out bent.wav --variations 4
+      netbend audio autoencode drums.wav --config fig3_stochastic --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
     """
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
@@ -252,7 +271,9 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
     """Decode random latents (one 128-frame window, about 1.5 s each) to audio.
 
     \b
-    Example:  netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
+    Examples:
+      netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
+      netbend audio sample --seeds 3 --config fig3_stochastic --variations 4 --out out/fig3
     """
     from netbend.audio.autoencode import PhaseOptions, decode_latents, sample_latents, unit_to_audio
     from netbend.audio.io import write_audio

@@ -35,8 +35,8 @@ def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, clusters_p
     \b
     Examples:
       netbend demo --out out/demo
-      netbend demo --sweep-layers '' --plan examples/remove_eyes.yaml --plan examples/only_eyes.yaml \
-        --clusters netbend/clustering/default_faces_clusters.json --seeds 0-7 --out out/eyes
+      netbend demo --sweep-layers '' --plan remove_eyes --plan only_eyes --clusters default_faces_clusters --out out/eyes
+      netbend demo --sweep-layers 1-4 --plan examples/fig3_stochastic.yaml --seeds 0-3 --out out/small
     """
     from netbend.clusters import load_clusters
     from netbend.faces.demo import Row, bend_rows, labelled_grid, sweep_rows

@@ -51,8 +51,9 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     \b
     Examples:
       netbend generate --seeds 0-7 --out out/plain
-      netbend generate --config examples/fig3_stochastic.yaml --seeds 0-3 --variations 4
-      netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy
+      netbend generate --config examples/fig3_stochastic.yaml --seeds 0-3 --variations 4 --out out/fig3
+      netbend generate --config fig3_stochastic --seeds 0-3 --dry-run
+      netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy --out out/ffhq
     """
     from netbend.models import load_model
 
