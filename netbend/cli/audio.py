@@ -88,7 +88,7 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
     \b
     Examples:
       netbend audio train my_tracks/ --out runs/vae --epochs 50
-      netbend audio train data/synth --out runs/small --size tiny --epochs 2
+      netbend audio train my_tracks/ --out runs/small --size tiny --epochs 2 --hop-frames 32
     """
     from tqdm import tqdm
 

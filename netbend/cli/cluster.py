@@ -171,7 +171,7 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
     \b
     Examples:
       netbend cluster assign --cnn runs/faces/cnn --out runs/faces/clusters.json
-      netbend cluster assign --cnn runs/faces/cnn/cnn.safetensors --mode sample --latent-seed 42 --out s42.json
+      netbend cluster assign --cnn runs/faces/cnn --mode sample --latent-seed 42 --out s42.json
     """
     from netbend.clustering.embed import load_embedders
     from netbend.clustering.pipeline import assign
