@@ -105,6 +105,10 @@ def load_clusters(path: str | os.PathLike) -> ClusterSet:
         raise NetbendError(f"{path}: expected a mapping at the top level")
     if data.get("format") == FORMAT:
         return _from_ours(data, str(path))
+    if "transforms" in data or "all-transforms" in data:
+        raise NetbendError(f"{path}: this is a plan, not a cluster file (plans go to --config)")
+    if not data:
+        raise NetbendError(f"{path}: the cluster file has no layers")
     return _from_original(data, str(path))
 
 

@@ -28,27 +28,28 @@ class Latents:
         return Latents(self.kind, self.values[start:stop], self.labels[start:stop], self.seeds[start:stop])
 
 
-def parse_seeds(text: str) -> list[int]:
-    """'0-7,12' -> [0, 1, ..., 7, 12]; order kept, duplicates dropped."""
+def parse_seeds(text: str, option: str = "--seeds") -> list[int]:
+    """'0-7,12' -> [0, 1, ..., 7, 12]; order kept, duplicates dropped. Empty text is refused."""
     seeds: list[int] = []
-    for part in str(text).replace(" ", "").split(","):
+    parts = str(text).replace(" ", "").split(",")
+    if parts == [""]:
+        raise NetbendError(f"{option}: no seeds given (use e.g. '0-7,12')")
+    for part in parts:
         if not part:
-            continue
+            raise NetbendError(f"{option}: empty item in '{text}' (use e.g. '0-7,12')")
         try:
             if "-" in part[1:]:
                 lo, hi = part.split("-", 1) if not part.startswith("-") else (part, part)
                 lo_i, hi_i = int(lo), int(hi)
                 if hi_i < lo_i:
-                    raise ValueError
+                    raise NetbendError(f"{option}: the range '{part}' is reversed; did you mean '{hi_i}-{lo_i}'?")
                 seeds.extend(range(lo_i, hi_i + 1))
             else:
                 seeds.append(int(part))
         except ValueError:
-            raise NetbendError(f"--seeds: cannot read '{part}' (use e.g. '0-7,12')") from None
+            raise NetbendError(f"{option}: cannot read '{part}' (use e.g. '0-7,12')") from None
     if any(s < 0 or s >= 2**32 for s in seeds):
-        raise NetbendError("--seeds: seeds must be between 0 and 4294967295")
-    if not seeds:
-        raise NetbendError("--seeds: no seeds given")
+        raise NetbendError(f"{option}: seeds must be between 0 and 4294967295")
     return list(dict.fromkeys(seeds))
 
 

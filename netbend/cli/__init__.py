@@ -2,19 +2,34 @@
 from __future__ import annotations
 
 import sys
+import warnings
 
 import click
 
 from netbend.cli.common import apply_threads, threads_option
-from netbend.errors import NetbendError
+from netbend.errors import NetbendError, NetbendWarning
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    if issubclass(category, NetbendWarning):
+        click.echo(f"netbend: warning: {message}", err=True)
+    else:
+        _default_showwarning(message, category, filename, lineno, file, line)
+
+
+_default_showwarning = warnings.showwarning
 
 
 class _Group(click.Group):
-    """Turns a :class:`NetbendError` into one line on stderr and exit code 2."""
+    """Turns a :class:`NetbendError` into one line on stderr and exit code 2, and a
+    :class:`NetbendWarning` into one line ``netbend: warning: ...``."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            with warnings.catch_warnings():
+                warnings.simplefilter("always", NetbendWarning)
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
         except NetbendError as err:
             click.echo(f"netbend: error: {err}", err=True)
             sys.exit(err.exit_code)
@@ -55,5 +70,5 @@ def _register() -> None:
 
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
-COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo"]
+COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "animate"]
 _register()

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import apply_threads
+from netbend.cli.common import apply_threads, overwrite_option
+from netbend.outdir import prepare_out_dir
 
 
 @click.group("audio")
@@ -23,7 +24,8 @@ def audio(threads: int | None) -> None:
 @click.option("--seconds", type=click.FloatRange(2.0, 60.0), default=6.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
-def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str) -> None:
+@overwrite_option
+def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool) -> None:
     """Write generated music clips (drums, bass, chords) to OUT_DIR.
 
     \b
@@ -34,7 +36,7 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str) 
     from netbend.audio.io import write_audio
     from netbend.audio.synth import render_clip
 
-    out = Path(out_dir)
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset")
     for i in tqdm(range(clips), desc="clips"):
         write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_clip(seed, i, seconds), 22050)
     click.echo(f"wrote {clips} clips to {out}")
@@ -57,13 +59,14 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str) 
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--checkpoint-minutes", type=click.FloatRange(0.1), default=3.0, show_default=True)
 @click.option("--max-steps", type=click.IntRange(0), default=0, hidden=True)
+@overwrite_option
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
               hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              max_steps: int) -> None:
+              max_steps: int, overwrite: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with
-    the same --out.
+    the same --out (--overwrite starts afresh).
 
     \b
     Example:  netbend audio train my_tracks/ --out runs/vae --epochs 50
@@ -84,6 +87,7 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(f"{data.files} files: {data.train.shape[0]} training and {data.val.shape[0]} validation windows"
                + (f"; {len(data.skipped)} files skipped" if data.skipped else ""), err=True)
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train")
     path = train(data, options, out_dir, spec, log=lambda m: click.echo(m, err=True),
                  progress=lambda **kw: tqdm(leave=False, **kw), name=Path(out_dir).name)
     click.echo(str(path))
@@ -158,6 +162,19 @@ def _describe_levels(levels: dict) -> str:
     return text + (f"; {limited} limited by the peak" if limited else "")
 
 
+def _earlier_outputs(record: Path) -> list[str]:
+    """The outputs an earlier `audio autoencode` to the same OUT listed in OUT.yaml (plain names)."""
+    import yaml
+
+    try:
+        data = yaml.safe_load(record.read_text()) if record.is_file() else None
+    except (yaml.YAMLError, UnicodeDecodeError):
+        return []
+    if not isinstance(data, dict) or data.get("command") != "audio autoencode":
+        return []
+    return [n for n in data.get("outputs") or [] if isinstance(n, str) and Path(n).name == n]
+
+
 def _numbered(out: Path, variation: int, count: int) -> Path:
     return out if count == 1 else out.with_name(f"{out.stem}_var{variation:02d}{out.suffix}")
 
@@ -177,7 +194,8 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--hop-frames", type=click.IntRange(1, 128), default=64, show_default=True,
               help="Hop between the 128-frame windows (64: half overlap).")
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
-              help="Write original, plain and bent spectrograms side by side to this PNG.")
+              help="Write original, plain and bent spectrograms side by side to this PNG "
+                   "(original and plain without a plan).")
 @_level_options
 @_model_option
 @_device_option
@@ -211,7 +229,8 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     enc = encode_audio(model, audio_in, hop_frames)
     target = rms(audio_in.samples) if match_loudness else None
     outputs, levels, panels = [], {}, [("original", enc.unit)]
-    if png_path:
+    kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
+    if png_path and plan.transforms:
         panels.append(("plain", reconstruct(model, enc, None, options)[1]))
     for r in resolved:
         y, unit = reconstruct(model, enc, r, options)
@@ -219,7 +238,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
         path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
         outputs.append(path.name)
         levels[path.name] = level.to_dict()
-        panels.append((f"bent v{r.variation}" if variations > 1 else "bent", unit))
+        panels.append((f"{kind} v{r.variation}" if variations > 1 else kind, unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
 
@@ -229,7 +248,10 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
                 **describe(enc, model), "match_loudness": match_loudness, "gain_db": gain_db,
                 "input_rms": round(rms(audio_in.samples), 6), "levels": levels}
+    stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
+    for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
+        (out.parent / name).unlink(missing_ok=True)
     click.echo(f"wrote {', '.join(outputs)} to {out.parent}/ ({_describe_levels(levels)})")
 
 
@@ -249,9 +271,10 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 @_level_options
 @_model_option
 @_device_option
+@overwrite_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
 def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, duration,
-               png_path, match_loudness, gain_db, model_path, device, dry_run) -> None:
+               png_path, match_loudness, gain_db, model_path, device, overwrite, dry_run) -> None:
     """Decode random latents to audio: one 128-frame window (1.49 s) each, or --duration seconds.
 
     Clips are brought to -17 dBFS RMS (the training music's median level), never
@@ -274,10 +297,11 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
     options.check()
     resolved = _resolve(plan, model, seed, variations, clusters)
     length = clip_length(model, duration)
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio sample", dry_run=dry_run)
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    out, outputs, levels, panels = Path(out_dir), [], {}, []
+    outputs, levels, panels = [], {}, []
     for r in resolved:
         units = sample_units(model, seed_list, r, length)  # [S, frames, bins]
         for s, unit in zip(seed_list, units):
@@ -304,15 +328,23 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
 @audio.command("layers")
 @_model_option
 @_device_option
-def layers_cmd(model_path, device) -> None:
-    """List the decoder's bendable layers (paper numbers 1-5 first)."""
+@click.option("--all", "show_all", is_flag=True, help="Also list the inner modules (convolution, "
+              "batch norm, activation) and the whole decoder.")
+def layers_cmd(model_path, device, show_all) -> None:
+    """List the decoder's bendable layers: paper number, module path, output shape, features.
+
+    The same table as `netbend layers --model MODEL.safetensors`.
+
+    \b
+    Examples:
+      netbend audio layers
+      netbend audio layers --all
+    """
     from netbend.audio.model import load_audio_model
-    from netbend.cli.layers import echo_layers
-    from netbend.layers import list_layers
+    from netbend.cli.layers import echo_model_layers
 
     model = load_audio_model(model_path, device)
-    infos = sorted(list_layers(model), key=lambda i: (i.number is None, i.number or 0))
-    echo_layers(f"{model.name} ({model.model_hash}), size {model.size}", infos)
+    echo_model_layers(model, show_all, f"{model.name} ({model.model_hash}), size {model.size}")
 
 
 COMMANDS = [audio]

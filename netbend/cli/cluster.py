@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import apply_threads, device_option, model_option, pick_device
+from netbend.cli.common import (apply_threads, device_option, model_option, overwrite_option,
+                                 pick_device)
+from netbend.errors import NetbendError
+from netbend.outdir import prepare_out_dir
 
 preset_option = click.option("--preset", default="default", show_default=True,
                              help="paper (the paper's numbers) or default (minutes on a CPU).")
@@ -26,6 +29,12 @@ def _model(model_path: str | None, device: str):
     from netbend.models import load_model
 
     return load_model(model_path, device=pick_device(device))
+
+
+def _out_dir(path: str, overwrite: bool, command: str, *, dry_run: bool = False) -> Path:
+    """An output folder that resumes an earlier run of the same step unless ``overwrite``."""
+    return prepare_out_dir(path, overwrite=overwrite, resume=not overwrite, command=command,
+                           dry_run=dry_run)
 
 
 def _preset(name: str, **overrides):
@@ -64,12 +73,18 @@ def cluster_group(threads: int | None) -> None:
 @click.option("--n-test", type=int, default=None, help="Test latents (preset's if unset).")
 @click.option("--max-side", type=int, default=None,
               help="Downsample maps whose larger side exceeds this many pixels.")
-def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, max_side):
-    """Write every feature map of the chosen layers for seeded latents, in chunks."""
+@overwrite_option
+def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, max_side, overwrite):
+    """Write every feature map of the chosen layers for seeded latents, in chunks.
+
+    Rerunning the same command continues an interrupted build (--overwrite starts afresh).
+    """
     from netbend.clustering.dataset import build_dataset
 
     p = _preset(preset, n_train=n_train, n_test=n_test, max_side=max_side)
-    ds = build_dataset(_model(model_path, device), out, n_train=p.n_train, n_test=p.n_test,
+    model = _model(model_path, device)
+    _out_dir(out, overwrite, "cluster dataset")
+    ds = build_dataset(model, out, n_train=p.n_train, n_test=p.n_test,
                        layers=_layers(layers), max_side=p.max_side, seed=seed)
     click.echo(f"{out}: {len(ds.layers)} layers, {p.n_train} train / {p.n_test} test latents")
 
@@ -85,7 +100,8 @@ def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, 
 @click.option("--epochs", type=int, default=None, help="Epochs (preset's if unset).")
 @click.option("--batch-size", type=int, default=None, help="Batch size (preset's or table's).")
 @click.option("--lr", type=float, default=None, help="Adam learning rate (preset's if unset).")
-@click.option("--restart", is_flag=True, help="Discard existing checkpoints instead of resuming.")
+@click.option("--restart", is_flag=True, help="Discard an earlier run's outputs in OUT (checkpoints "
+              "included) instead of resuming.")
 def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, restart):
     """Train one metric CNN per layer; resumes from checkpoints after an interruption."""
     from netbend.clustering.dataset import ActivationDataset
@@ -94,7 +110,9 @@ def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, re
     from netbend.clustering.embed import load_embedders, save_embedders
 
     p = _preset(preset, epochs=epochs, batch_size=batch_size, lr=lr)
-    report = train_all(ActivationDataset(dataset_dir), out, p, seed=seed, keys=_layers(layers),
+    dataset = ActivationDataset(dataset_dir)
+    _out_dir(out, restart, "cluster train")
+    report = train_all(dataset, out, p, seed=seed, keys=_layers(layers),
                        restart=restart)
     save_embedders(load_embedders(out), Path(out) / "cnn.safetensors")
     for key, r in report.items():
@@ -149,18 +167,24 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
 @click.option("--n-train", type=int, default=None)
 @click.option("--n-test", type=int, default=None)
 @click.option("--max-side", type=int, default=None)
+@overwrite_option
 @click.option("--dry-run", is_flag=True, help="Print the per-layer settings and stop.")
+@click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the settings as JSON.")
 def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent_seed, k, epochs,
-            lr, n_train, n_test, max_side, dry_run):
+            lr, n_train, n_test, max_side, overwrite, dry_run, as_json):
     """All steps: dataset, CNN training, embedding, k-means, cluster file (each resumes)."""
-    from netbend.clustering.pipeline import describe, run_pipeline
+    from netbend.clustering.pipeline import describe, run_pipeline, settings_table
 
     p = _preset(preset, epochs=epochs, lr=lr, n_train=n_train, n_test=n_test, max_side=max_side)
     model = _model(model_path, device)
+    _out_dir(out_dir, overwrite, "cluster run", dry_run=dry_run)
     if dry_run:
-        click.echo(json.dumps({"preset": p.to_dict(), "layers": describe(model, p, _layers(layers))},
-                              indent=1))
+        rows = describe(model, p, _layers(layers))
+        click.echo(json.dumps({"preset": p.to_dict(), "layers": rows}, indent=1) if as_json
+                   else settings_table(p, rows))
         return
+    if as_json:
+        raise NetbendError("--json goes with --dry-run")
     cs, timing = run_pipeline(model, out_dir, preset=p, layers=_layers(layers), seed=seed,
                               mode=mode, latent_seed=latent_seed, k=k, out=out)
     from netbend.fileio import atomic_write_text
@@ -179,12 +203,15 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
 @click.option("--latent-seed", type=int, default=0, show_default=True)
 @click.option("--factor", type=float, default=5.0, show_default=True,
               help="Multiplier for the last column.")
-def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor):
+@overwrite_option
+def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor, overwrite):
     """One image per layer: a row per cluster (heat map, ablated, multiplied)."""
     from netbend.clustering.show import show
     from netbend.clusters import load_clusters
 
-    paths = show(_model(model_path, device), load_clusters(clusters_path), out,
+    model, clusters = _model(model_path, device), load_clusters(clusters_path)
+    prepare_out_dir(out, overwrite=overwrite, command="cluster show")
+    paths = show(model, clusters, out,
                  keys=_layers(layers), seed=latent_seed, factor=factor)
     click.echo("\n".join(str(p) for p in paths))
 
@@ -229,8 +256,9 @@ def import_cmd(src, dest):
 @click.option("--plan", "plan_paths", multiple=True, type=click.Path(dir_okay=False),
               help="Also measure a plan: mean pixel change on each part vs elsewhere "
                    "(repeatable).")
+@overwrite_option
 def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, random_draws,
-                 raw_latents, max_side, seed, plan_paths):
+                 raw_latents, max_side, seed, plan_paths, overwrite):
     """Score clusters against the face renderer's part masks (default face model only).
 
     \b
@@ -247,8 +275,9 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     from netbend.plan import load_plan
 
     model, clusters = _model(model_path, device), load_clusters(clusters_path)
-    plans = {p: plan_part_change(model, load_plan(p), clusters, n_latents=n_latents)
-             for p in plan_paths}
+    loaded = {p: load_plan(p) for p in plan_paths}
+    prepare_out_dir(out, overwrite=overwrite, command="cluster evaluate")
+    plans = {p: plan_part_change(model, plan, clusters, n_latents=n_latents) for p, plan in loaded.items()}
     rep = evaluate(model, clusters, n_latents=n_latents, random_draws=random_draws,
                    max_side=max_side, seed=seed, keys=_layers(layers),
                    raw_seeds=range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + raw_latents),

@@ -13,6 +13,13 @@ model_option = click.option("--model", "model_path", type=click.Path(dir_okay=Tr
                                  "(default: the built-in default model).")
 
 
+def overwrite_option(fn):
+    """``--overwrite``: replace what an earlier netbend run wrote in the output folder."""
+    return click.option("--overwrite", is_flag=True,
+                        help="Replace the outputs of an earlier netbend run in the output folder "
+                             "(a folder holding files netbend did not write is always refused).")(fn)
+
+
 def apply_threads(threads: int | None) -> None:
     """Set torch's CPU threads: ``threads``, else $NETBEND_THREADS, else the default."""
     from netbend.devices import set_threads

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import model_option
+from netbend.cli.common import model_option, overwrite_option
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 SWEEP = "fig2_rotate_layerwide.yaml"
@@ -26,7 +26,9 @@ PLANS = ("faces_translate_dilate.yaml", "faces_multiply_random.yaml")
 @click.option("--scale", default=2, show_default=True, type=click.IntRange(1, 8), help="Pixel zoom.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed for random selections.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/demo", show_default=True)
-def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, clusters_path, scale, seed, out_dir) -> None:
+@overwrite_option
+def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, clusters_path, scale, seed, out_dir,
+             overwrite) -> None:
     """Grid of faces: unbent, one transform layer-wide at each layer (Figure 2), example plans.
 
     Writes OUT/demo.png and OUT/demo.json (what each row is).
@@ -43,18 +45,19 @@ def demo_cmd(model_path, seeds, sweep_path, sweep_layers, plan_paths, clusters_p
     from netbend.latents import parse_seeds
     from netbend.media import save_png
     from netbend.models import load_model
+    from netbend.outdir import prepare_out_dir
     from netbend.plan import Plan, load_plan
 
     model = load_model(model_path)
     seed_list = parse_seeds(seeds)
-    layers = [int(x) for x in sweep_layers.split(",") if x.strip()] if sweep_layers else []
+    layers = parse_seeds(sweep_layers, "--sweep-layers") if sweep_layers.strip() else []
     rows = [Row("unbent", Plan())]
     rows += sweep_rows(load_plan(sweep_path or EXAMPLES / SWEEP), layers) if layers else []
     for path in plan_paths or [EXAMPLES / p for p in PLANS]:
         rows.append(Row(Path(path).stem, load_plan(path)))
     clusters = load_clusters(clusters_path) if clusters_path else None
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="demo")
     images = bend_rows(model, seed_list, rows, seed=seed, clusters=clusters)
-    out = Path(out_dir)
     save_png(out / "demo.png", labelled_grid(images, [r.label for r in rows], scale=scale),
              {"model": model.name, "model_hash": model.model_hash, "seeds": seeds})
     info = {"model": model.name, "model_hash": model.model_hash, "seeds": seed_list, "seed": seed,

@@ -6,7 +6,9 @@ from pathlib import Path
 
 import click
 
+from netbend.cli.common import overwrite_option
 from netbend.fileio import atomic_write_text
+from netbend.outdir import prepare_out_dir
 
 
 @click.group("faces")
@@ -19,7 +21,8 @@ def faces_group() -> None:
 @click.option("--size", default=64, show_default=True, type=click.IntRange(8, 1024), help="Pixels.")
 @click.option("--cols", default=8, show_default=True, type=click.IntRange(1), help="Grid columns.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/faces", show_default=True)
-def render_cmd(seeds, size, cols, out_dir) -> None:
+@overwrite_option
+def render_cmd(seeds, size, cols, out_dir, overwrite) -> None:
     """Render faces and their part masks.
 
     Writes faces.png (grid), masks.png (label maps in colour, legend in faces.json), labels.npy
@@ -36,8 +39,8 @@ def render_cmd(seeds, size, cols, out_dir) -> None:
 
     seed_list = parse_seeds(seeds)
     params = params_for_seeds(seed_list)
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="faces render")
     images, labels = render_faces(params, size=size)
-    out = Path(out_dir)
     save_png(out / "faces.png", grid(list(images), cols), {"seeds": seeds})
     save_png(out / "masks.png", grid(list(colourise(labels)), cols), {"seeds": seeds})
     save_npy(out / "labels.npy", labels)
@@ -72,8 +75,9 @@ def render_cmd(seeds, size, cols, out_dir) -> None:
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Render processes.")
 @click.option("--checkpoint-minutes", default=3.0, show_default=True, type=click.FloatRange(0.05))
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt if it exists.")
+@overwrite_option
 def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, l2_from, l2_part_weight, compile_,
-              threads, workers, checkpoint_minutes, resume) -> None:
+              threads, workers, checkpoint_minutes, resume, overwrite) -> None:
     """Train the default model: a StyleGAN2 regressed onto the renderer.
 
     Progress is logged every 30 s; a checkpoint is written every --checkpoint-minutes, and
@@ -90,6 +94,7 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, l2
                       l2_part_weight=l2_part_weight, compile=compile_, threads=threads,
                       workers=workers, checkpoint_minutes=checkpoint_minutes)
     check_config(cfg)
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=resume, command="faces train", can_resume=True)
     path = train(cfg, resume=resume, log=lambda msg: click.echo(msg, err=True))
     click.echo(f"model: {path}")
 
@@ -142,7 +147,7 @@ def samples_cmd(model_path, seeds, cols, scale, out_path) -> None:
 
     \b
     Example:
-      netbend faces samples --seeds 0-31 --out docs/faces_samples.png
+      netbend faces samples --seeds 0-31 --out out/faces_samples.png
     """
     import numpy as np
 

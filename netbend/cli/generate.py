@@ -2,20 +2,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 import click
 import numpy as np
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
+from netbend.cli.model_options import model_setup_options, setup_model
 from netbend.clusters import load_clusters
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
 from netbend.generate import render, resolve_variations
 from netbend.latents import from_file, from_seeds, parse_seeds
 from netbend.media import save_npy, save_png, to_uint8
+from netbend.outdir import prepare_out_dir
 from netbend.plan import load_plan
 
 
@@ -35,16 +36,20 @@ from netbend.plan import load_plan
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1))
 @device_option
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out", show_default=True)
+@overwrite_option
 @click.option("--raw", "raw_path", type=click.Path(dir_okay=False), help="Also save the float output "
               "tensor [N, C, H, W] as .npy (variation-major order).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan (selected indices) and stop.")
+@model_setup_options
 def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, truncation, noise, seed,
-                 variations, batch_size, device, out_dir, raw_path, dry_run) -> None:
+                 variations, batch_size, device, out_dir, overwrite, raw_path, dry_run, class_index,
+                 translate, rotate) -> None:
     """Generate images, bent by a plan.
 
     One PNG per latent and variation (named by seed and variation) goes to --out, with the plan,
     seed, random draws and model hash in its metadata and in run.yaml; plan_varNN.yaml re-renders
-    a variation exactly (its selections written as indices).
+    a variation exactly (its selections written as indices). A folder with an earlier run's
+    outputs is replaced only with --overwrite; one holding other files is refused.
 
     \b
     Examples:
@@ -62,11 +67,13 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; use "
                            "`netbend audio sample` or `netbend audio autoencode`")
+    model_settings = setup_model(model, class_index, translate, rotate)
     if z_path or w_path:
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:
-        latents = from_seeds(model, parse_seeds(seeds or "0-3"))
+        latents = from_seeds(model, parse_seeds("0-3" if seeds is None else seeds))
     resolved = resolve_variations(plan, model, seed=seed, variations=variations, clusters=clusters)
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="generate", dry_run=dry_run)
     if dry_run:
         click.echo(yaml.safe_dump({f"variation {r.variation}": r.to_plan_dict() for r in resolved},
                                   sort_keys=False, default_flow_style=None), nl=False)
@@ -74,8 +81,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     settings = {"model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
                 "clusters": str(clusters_path) if clusters_path else None, "seed": seed,
-                "truncation": truncation, "noise": noise, "variations": variations}
-    out = Path(out_dir)
+                "truncation": truncation, "noise": noise, "variations": variations, **model_settings}
     images, raw = [], []
     bar = tqdm(total=len(latents) * variations, unit="img", desc="generate", disable=None)
     for batch in render(model, latents, resolved, truncation=truncation, noise=noise, noise_seed=seed,

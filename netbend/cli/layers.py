@@ -10,22 +10,31 @@ from netbend.layers import list_layers
 @click.command("layers")
 @model_option
 @device_option
-@click.option("--all", "show_all", is_flag=True, help="Also list un-numbered layers (ToRGB, ...).")
+@click.option("--all", "show_all", is_flag=True, help="Also list un-numbered layers and inner modules "
+              "(ToRGB, conv, noise, activation, ...).")
 def layers_cmd(model_path: str | None, device: str, show_all: bool) -> None:
     """List every bendable layer: paper number, module path, output shape, features.
 
     \b
-    Example:
+    Examples:
       netbend layers
+      netbend layers --all
       netbend layers --model stylegan2-ffhq-config-f.pt --all
     """
     from netbend.models import load_model
 
     model = load_model(model_path, device=pick_device(device))
+    echo_model_layers(model, show_all)
+
+
+def echo_model_layers(model, show_all: bool, title: str | None = None) -> None:
+    """The layer table of ``netbend layers`` and ``netbend audio layers``: the paper's numbered
+    layers (every layer when the model numbers none), or with ``show_all`` every layer whose
+    output is a feature map, inner modules included, in the order they run."""
     infos = list_layers(model)
     if not show_all and any(i.number is not None for i in infos):
         infos = tuple(i for i in infos if i.number is not None)
-    echo_layers(f"{model.name} ({model.model_hash})", infos)
+    echo_layers(title or f"{model.name} ({model.model_hash})", infos)
 
 
 def echo_layers(title: str, infos) -> None:
