@@ -49,8 +49,8 @@ class Vary:
 
     @property
     def name(self) -> str:
-        """Short label: the parameter name, else the entry key (``angle``, ``layer``)."""
-        return self.param or self.key
+        """Short label: the parameter name, else the entry key (``angle``, ``layer``, ``params[0]``)."""
+        return f"params[{self.param_index}]" if self.param_index is not None else self.param or self.key
 
     def label(self, value: Any) -> str:
         return f"{self.name}={_fmt(value)}"
@@ -118,7 +118,8 @@ def parse_vary(text: str, plan: Plan) -> Vary:
     entries = plan.transforms
     if index >= len(entries):
         raise NetbendError(f"{where}: transforms[{index}]: the plan has "
-                           + (f"{len(entries)} entries (0-{len(entries) - 1})" if entries else "no entries"))
+                           + (f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'} (0-{len(entries) - 1})"
+                              if entries else "no entries"))
     if key not in ENTRY_KEYS:
         raise NetbendError(f"{where}: transforms[{index}] has no key '{key}'" + closest(key, ENTRY_KEYS)
                            + f" (keys: {', '.join(ENTRY_KEYS)})")

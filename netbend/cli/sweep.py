@@ -67,7 +67,8 @@ def sweep_cmd(plan_path, vary_texts, seeds, seed, clusters_path, model_path, tru
         try:
             resolved.append(resolve_plan(cell.plan, model, seed=seed, variation=0, clusters=clusters))
         except NetbendError as err:
-            raise NetbendError(f"{cell.plan.source}: {err}") from None
+            where = "" if str(err).startswith(cell.plan.source) else f"{cell.plan.source}: "
+            raise NetbendError(f"{where}{err}") from None
     rows, row_labels, col_labels = layout(axes, seed_list)
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="sweep", dry_run=dry_run)
     summary = (f"{len(rows)} rows x {len(col_labels)} columns = {len(rows) * len(col_labels)} images; "
