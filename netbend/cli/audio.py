@@ -128,6 +128,18 @@ def _phase_options(fn):
     return fn
 
 
+def _level_options(fn):
+    for opt in reversed([
+        click.option("--match-loudness/--no-match-loudness", "match_loudness", default=True, show_default=True,
+                     help="Bring the output to the input's RMS level (audio sample: -17 dBFS RMS), "
+                          "lowered where needed so the peak stays below -0.1 dBFS: never clips."),
+        click.option("--gain", "gain_db", type=float, default=0.0, show_default=True,
+                     help="Extra gain in dB on top of that (still never clipping)."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
 def _load(model_path, device, plan_path, clusters_path):
     from netbend.audio.model import load_audio_model
     from netbend.clusters import load_clusters
@@ -160,6 +172,13 @@ def _write_run(path: Path, settings: dict, resolved, outputs: list[str]) -> None
     run = {**settings, "outputs": outputs,
            "resolved_plans": {f"variation {r.variation}": r.to_plan_dict() for r in resolved}}
     atomic_write_text(path, yaml.safe_dump(run, sort_keys=False, default_flow_style=None))
+
+
+def _describe_levels(levels: dict) -> str:
+    after = [v["rms_after"] for v in levels.values()]
+    limited = sum(v["peak_limited"] for v in levels.values())
+    text = f"RMS {min(after):.3f}" + (f"-{max(after):.3f}" if max(after) != min(after) else "")
+    return text + (f"; {limited} limited by the peak" if limited else "")
 
 
 def _earlier_outputs(record: Path) -> list[str]:
@@ -196,15 +215,17 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
               help="Write original, plain and bent spectrograms side by side to this PNG "
                    "(original and plain without a plan).")
+@_level_options
 @_model_option
 @_device_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
 def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed, phase, iterations, momentum,
-                   hop_frames, png_path, model_path, device, dry_run) -> None:
+                   hop_frames, png_path, match_loudness, gain_db, model_path, device, dry_run) -> None:
     """Autoencode a recording through the VAE with a plan's bends in the decoder.
 
-    The output keeps the input's length and sample rate (mono). OUT.yaml beside
-    it records the settings and the resolved plan of every variation.
+    The output keeps the input's length and sample rate (mono) and, by default, its
+    loudness (RMS), never clipping. OUT.yaml beside it records the settings, the
+    level of every output and the resolved plan of every variation.
 
     \b
     Examples:
@@ -213,6 +234,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     """
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
     from netbend.audio.io import read_audio, write_audio
+    from netbend.audio.loudness import match_level, rms
 
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
     options = PhaseOptions(phase, iterations, momentum, seed)
@@ -226,14 +248,17 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 
     audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
     enc = encode_audio(model, audio_in, hop_frames)
-    outputs, panels = [], [("original", enc.unit)]
+    target = rms(audio_in.samples) if match_loudness else None
+    outputs, levels, panels = [], {}, [("original", enc.unit)]
     kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
     if png_path and plan.transforms:
         panels.append(("plain", reconstruct(model, enc, None, options)[1]))
     for r in resolved:
         y, unit = reconstruct(model, enc, r, options)
+        y, level = match_level(y, target, gain_db)
         path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
         outputs.append(path.name)
+        levels[path.name] = level.to_dict()
         panels.append((f"{kind} v{r.variation}" if variations > 1 else kind, unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
@@ -242,12 +267,13 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     settings = {"command": "audio autoencode", "model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
-                **describe(enc, model)}
+                **describe(enc, model), "match_loudness": match_loudness, "gain_db": gain_db,
+                "input_rms": round(rms(audio_in.samples), 6), "levels": levels}
     stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
     for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
         (out.parent / name).unlink(missing_ok=True)
-    click.echo(f"wrote {', '.join(outputs)} to {out.parent}/")
+    click.echo(f"wrote {', '.join(outputs)} to {out.parent}/ ({_describe_levels(levels)})")
 
 
 @audio.command("sample")
@@ -258,23 +284,33 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
 @_phase_options
+@click.option("--duration", type=float, default=None,
+              help="Seconds per clip [default: one 128-frame window, 1.49 s]; longer clips decode a "
+                   "path through latent space, window by window, blended as autoencode blends them.")
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
               help="Write every sample's spectrogram side by side to this PNG.")
+@_level_options
 @_model_option
 @_device_option
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
-def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, png_path,
-               model_path, device, overwrite, dry_run) -> None:
-    """Decode random latents (one 128-frame window, about 1.5 s each) to audio.
+def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, duration,
+               png_path, match_loudness, gain_db, model_path, device, overwrite, dry_run) -> None:
+    """Decode random latents to audio: one 128-frame window (1.49 s) each, or --duration seconds.
+
+    Clips are brought to -17 dBFS RMS (the training music's median level), never
+    clipping; --no-match-loudness keeps the decoder's own level.
 
     \b
     Examples:
       netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
       netbend audio sample --seeds 3 --config fig3_stochastic --variations 4 --out out/fig3
+      netbend audio sample --seeds 0-1 --duration 8 --out out/long
     """
-    from netbend.audio.autoencode import PhaseOptions, decode_latents, sample_latents, unit_to_audio
+    from netbend.audio.autoencode import PhaseOptions, unit_to_audio
     from netbend.audio.io import write_audio
+    from netbend.audio.loudness import SAMPLE_RMS, match_level
+    from netbend.audio.sample import clip_length, sample_units
     from netbend.latents import parse_seeds
 
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
@@ -282,19 +318,21 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
     options = PhaseOptions("griffinlim", iterations, momentum, seed)
     options.check()
     resolved = _resolve(plan, model, seed, variations, clusters)
+    length = clip_length(model, duration)
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio sample", dry_run=dry_run)
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    outputs, panels = [], []
-    z = sample_latents(model, seed_list)
-    length = model.spec.window_samples
+    outputs, levels, panels = [], {}, []
     for r in resolved:
-        windows = decode_latents(model, z, r)  # [S, 128, bins]
-        for s, unit in zip(seed_list, windows):
+        units = sample_units(model, seed_list, r, length)  # [S, frames, bins]
+        for s, unit in zip(seed_list, units):
             name = f"seed{s:04d}_var{r.variation:02d}.wav"
-            write_audio(out / name, unit_to_audio(model, unit, length, options), model.spec.sample_rate)
+            y, level = match_level(unit_to_audio(model, unit, length, options),
+                                   SAMPLE_RMS if match_loudness else None, gain_db)
+            write_audio(out / name, y, model.spec.sample_rate)
             outputs.append(name)
+            levels[name] = level.to_dict()
             panels.append((name[:-4], unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
@@ -302,9 +340,11 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
         spectrogram_png(png_path, panels)
     settings = {"command": "audio sample", "model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
-                "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum}
+                "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum,
+                "duration": length / model.spec.sample_rate, "match_loudness": match_loudness,
+                "gain_db": gain_db, "levels": levels}
     _write_run(out / "run.yaml", settings, resolved, outputs)
-    click.echo(f"wrote {len(outputs)} clips to {out}/")
+    click.echo(f"wrote {len(outputs)} clips to {out}/ ({_describe_levels(levels)})")
 
 
 @audio.command("layers")
