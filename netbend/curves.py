@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping
 
 import numpy as np
@@ -146,11 +147,14 @@ Curve = Keyframes | LFO | Noise | AudioCurve
 
 
 # -- noise, vectorised: shared by Noise curves and the Perlin feature selection -----------------
+@lru_cache(maxsize=64)
 def noise_gradients(seed: int, streams: int, octaves: int) -> np.ndarray:
-    """Gradients in [-1, 1], [streams, octaves, NOISE_TABLE], from (seed, stream) alone."""
+    """Gradients in [-1, 1], [streams, octaves, NOISE_TABLE], from (seed, stream) alone (read-only)."""
     rows = [np.random.Generator(np.random.PCG64([int(seed), s])).uniform(-1, 1, (octaves, NOISE_TABLE))
             for s in range(streams)]
-    return np.stack(rows)
+    table = np.stack(rows)
+    table.flags.writeable = False
+    return table
 
 
 def perlin1d(x: np.ndarray, grads: np.ndarray, period: int | None) -> np.ndarray:
