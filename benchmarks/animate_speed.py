@@ -76,8 +76,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, {args.threads} threads, cpu; {args.frames} frames, batch {args.batch}; "
           f"median of {args.repeats} interleaved repeats")
-    print(f"| model | unbent: generate fps | animate render fps | animate mp4 fps | bent: generate fps "
-          f"| animate render fps | animate mp4 fps | mp4 bent / generate bent |")
+    print("| model | unbent: generate fps | animate render fps | animate mp4 fps | bent: generate fps "
+          "| animate render fps | animate mp4 fps | mp4 bent / generate bent |")
     print("|---|---|---|---|---|---|---|---|")
     for size in args.sizes:
         if size == 64:
