@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from netbend.cli.common import apply_threads, overwrite_option
+from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
 
@@ -231,6 +232,10 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     Examples:
       netbend audio autoencode drums.wav --config fig3_stochastic --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
+      netbend audio autoencode examples/audio/synth_seed2_0.flac --config examples/audio_automation.yaml --out out/automated.wav
+
+    Any number in the plan may be a curve (docs/animate.md): it is read at each window's centre
+    time, so the bend changes along the track; 'audio:' curves follow the input recording.
     """
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
     from netbend.audio.io import read_audio, write_audio
@@ -239,22 +244,32 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
     options = PhaseOptions(phase, iterations, momentum, seed)
     options.check()
-    resolved = _resolve(plan, model, seed, variations, clusters)
+    timed = bool(plan.curves) or any(e.redraw is not None for e in plan.transforms)
+    if timed and variations > 1:
+        raise NetbendError(f"{plan.source}: a plan that changes along the track takes --variations 1")
+    resolved = None if timed else _resolve(plan, model, seed, variations, clusters)
+    out = Path(out_path)
+    if timed or not dry_run:
+        from netbend.examples import resolve
+
+        audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
+        enc = encode_audio(model, audio_in, hop_frames)
+    if timed:
+        from netbend.audio.autoencode import window_plans
+        from netbend.bending import ResolvedPlan
+
+        per_window = window_plans(plan, model, enc, seed=seed, clusters=clusters)
+        resolved = [ResolvedPlan(per_window[0].bends, seed, 0)]  # window 0's bends, for the records
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    out = Path(out_path)
-    from netbend.examples import resolve
-
-    audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
-    enc = encode_audio(model, audio_in, hop_frames)
     target = rms(audio_in.samples) if match_loudness else None
     outputs, levels, panels = [], {}, [("original", enc.unit)]
     kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
     if png_path and plan.transforms:
         panels.append(("plain", reconstruct(model, enc, None, options)[1]))
     for r in resolved:
-        y, unit = reconstruct(model, enc, r, options)
+        y, unit = reconstruct(model, enc, per_window if timed else r, options)
         y, level = match_level(y, target, gain_db)
         path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
         outputs.append(path.name)
