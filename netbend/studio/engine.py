@@ -128,11 +128,13 @@ class Engine:
         return every.batch(lat.row, lat.row + 1)
 
     def check(self, state: StudioState) -> None:
-        """Resolve the plan once, so bad layers, indices or clusters fail before rendering."""
-        with self.lock:
-            resolve_plan(state.plan, self.model, seed=state.seed, variation=state.variation,
-                         clusters=self.clusters)
-            self.latents(state)
+        """Resolve the plan once, so bad layers, indices or clusters fail before rendering.
+
+        Runs on the server's event loop without the model lock: resolving reads the cached layer
+        table and draws indices, it never runs the model (so a long render does not block it)."""
+        resolve_plan(state.plan, self.model, seed=state.seed, variation=state.variation,
+                     clusters=self.clusters)
+        self.latents(state)
 
     # -- rendering -----------------------------------------------------------------------------
     def _one(self, latents: Latents, plan: Plan, state: StudioState):
