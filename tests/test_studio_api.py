@@ -392,3 +392,32 @@ def test_switch_to_another_checkpoint_and_refuse_a_bad_one(engine, tmp_path):
         assert st["model"] == str(path) and st["transforms"] == []  # layer 6 does not exist in it
     finally:
         bg.stop()
+
+
+def test_changes_are_accepted_while_a_render_holds_the_model(engine):
+    """A long render (here: the model lock held by the test) blocks neither the socket nor
+    validation; only the newest of the states sent meanwhile is rendered afterwards."""
+    hub = Hub(engine)
+    bg = Background(create_app(hub))
+    try:
+        with connect(ws_url(bg)) as page:
+            json.loads(page.recv(timeout=30))
+            receive_until(page, lambda m: isinstance(m, tuple))
+            with engine.lock:
+                for rid, angle in enumerate((10.0, 20.0, 30.0, 40.0), start=1):
+                    page.send(json.dumps({"type": "state", "rid": rid, "state": state(
+                        transforms=[{**ROTATE, "params": {"angle": angle}}])}))
+                    ack = receive_until(page, lambda m: isinstance(m, dict) and m.get("rid") == rid, timeout=5)
+                    assert ack["type"] == "state"
+                page.send(json.dumps({"type": "state", "rid": 5, "state": state(
+                    transforms=[{**ROTATE, "params": {"angel": 1}}])}))
+                assert receive_until(page, lambda m: isinstance(m, dict) and m.get("rid") == 5,
+                                     timeout=5)["type"] == "error"
+            rids = []
+            while 4 not in rids:
+                header, _ = receive_until(page, lambda m: isinstance(m, tuple))
+                rids.append(header["rid"])
+        assert len(rids) <= 2 and rids[-1] == 4  # at most the one that was waiting, then the newest
+        assert hub.render_loop.dropped >= 2
+    finally:
+        bg.stop()
