@@ -9,6 +9,7 @@ import yaml
 from tqdm import tqdm
 
 from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
+from netbend.cli.model_options import model_setup_options, setup_model
 from netbend.clusters import load_clusters
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
@@ -39,8 +40,10 @@ from netbend.plan import load_plan
 @click.option("--raw", "raw_path", type=click.Path(dir_okay=False), help="Also save the float output "
               "tensor [N, C, H, W] as .npy (variation-major order).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan (selected indices) and stop.")
+@model_setup_options
 def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, truncation, noise, seed,
-                 variations, batch_size, device, out_dir, overwrite, raw_path, dry_run) -> None:
+                 variations, batch_size, device, out_dir, overwrite, raw_path, dry_run, class_index,
+                 translate, rotate) -> None:
     """Generate images, bent by a plan.
 
     One PNG per latent and variation (named by seed and variation) goes to --out, with the plan,
@@ -64,6 +67,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; use "
                            "`netbend audio sample` or `netbend audio autoencode`")
+    model_settings = setup_model(model, class_index, translate, rotate)
     if z_path or w_path:
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:
@@ -77,7 +81,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     settings = {"model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
                 "clusters": str(clusters_path) if clusters_path else None, "seed": seed,
-                "truncation": truncation, "noise": noise, "variations": variations}
+                "truncation": truncation, "noise": noise, "variations": variations, **model_settings}
     images, raw = [], []
     bar = tqdm(total=len(latents) * variations, unit="img", desc="generate", disable=None)
     for batch in render(model, latents, resolved, truncation=truncation, noise=noise, noise_seed=seed,
