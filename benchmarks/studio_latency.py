@@ -64,11 +64,11 @@ requestAnimationFrame(step);
 
 
 def start_server(args) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    cmd = [sys.executable, "-c", "from netbend.cli import main; main()", "studio", "--port", "0", "--no-browser"]
+    cmd = [sys.executable, "-c", "from netbend.cli import main; main()", "--threads", str(args.threads),
+           "studio", "--port", "0", "--no-browser"]
     if args.model:
         cmd += ["--model", args.model]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         line = proc.stdout.readline()

@@ -355,6 +355,13 @@ def test_cli_dry_run_and_missing_extra(monkeypatch):
     assert res.exit_code == 0 and "?token=" in res.output and "warning" in res.output
     res = CliRunner().invoke(main, ["studio", "--dry-run", "--preset", "missing.yaml"])
     assert res.exit_code == 2 and "missing.yaml: preset file not found" in res.output
+    res = CliRunner().invoke(main, ["studio", "--dry-run", "--osc-port", "9000", "--osc-map",
+                                    str(ROOT / "examples" / "studio_osc_map.yaml")])
+    assert res.exit_code == 0 and "with OSC on udp 127.0.0.1:9000" in res.output
+    assert OscMap.load(ROOT / "examples" / "studio_osc_map.yaml").apply("/netbend/bend/2/angle", 0.25) == -90.0
+    bad = ROOT / "examples" / "fig3_stochastic.yaml"  # a plan is not an OSC mapping
+    res = CliRunner().invoke(main, ["studio", "--dry-run", "--osc-map", str(bad)])
+    assert res.exit_code == 2 and f"{bad}: transforms: addresses start with /netbend/" in res.output
     import netbend.studio as studio_pkg
 
     monkeypatch.setattr(studio_pkg, "EXTRA_MODULES", ("starlette", "no_such_module_xyz"))

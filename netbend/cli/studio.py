@@ -41,7 +41,7 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
     \b
     Examples:
       netbend studio
-      netbend studio --port 8800 --osc-port 9000 --no-browser
+      netbend studio --port 8800 --osc-port 9000 --osc-map examples/studio_osc_map.yaml --no-browser
       netbend studio --preset examples/fig3_stochastic.yaml --no-browser
     """
     from netbend.studio import require
