@@ -428,3 +428,47 @@ def test_changes_are_accepted_while_a_render_holds_the_model(engine):
         assert hub.render_loop.dropped >= 2
     finally:
         bg.stop()
+
+
+def test_audio_studio_renders_sound_and_exports_what_autoencode_renders(tmp_path, monkeypatch):
+    """The same stack on the spectrogram VAE: spectrograms and WAV frames; the exported plan, clip
+    and command give `netbend audio autoencode` output equal sample for sample."""
+    import base64
+
+    import soundfile as sf
+
+    from netbend.studio.engine import open_engine
+
+    engine = open_engine(None, audio=True)
+    assert engine.kind == "audio"
+    bg = Background(create_app(Hub(engine)))
+    st = {"seed": 3, "variation": 1, "audio": {"clip": "synth1", "phase": "original"},
+          "transforms": [{"layer": 2, "transform": "scalar-multiply", "params": [2.5], "features": "random",
+                          "feature-param": 0.5}]}
+    try:
+        with connect(ws_url(bg)) as page:
+            json.loads(page.recv(timeout=30))
+            page.send(json.dumps({"type": "state", "state": st, "rid": 1}))
+            header, parts = receive_until(page, lambda m: isinstance(m, tuple) and m[0]["rid"] == 1, timeout=120)
+        assert header["kinds"] == ["original", "plain", "bent", "plain.wav", "bent.wav"]
+        assert header["selected"] == [16]
+        bent, plain = (sf.read(io.BytesIO(parts[i]), dtype="int16")[0] for i in (4, 3))
+        assert bent.shape == plain.shape and np.abs(bent.astype(int) - plain).mean() > 10
+        assert Image.open(io.BytesIO(parts[2])).size == Image.open(io.BytesIO(parts[0])).size
+        status, body = post(bg.url + "api/export", st)
+        assert status == 200, body
+        out = json.loads(body)
+        (tmp_path / "plan.yaml").write_text(out["plan_yaml"])
+        (tmp_path / "clip.wav").write_bytes(base64.b64decode(out["clip_wav_b64"]))
+        monkeypatch.chdir(tmp_path)
+        res = CliRunner().invoke(main, shlex.split(out["command"])[1:])
+        assert res.exit_code == 0, res.output
+        cli = sf.read(tmp_path / out["image"], dtype="int16")[0]
+        assert np.array_equal(cli, bent)
+        status, body = post(bg.url + "api/import/clip?name=x.wav", b"RIFF nonsense", raw=True)
+        assert status == 400 and "cannot decode audio" in json.loads(body)["error"]
+        bad = {**st, "audio": {"clip": "synth9"}}
+        status, body = post(bg.url + "api/export", bad)
+        assert json.loads(body)["error"] == "audio.clip: no clip 'synth9' (clips: synth0, synth1, synth2)"
+    finally:
+        bg.stop()

@@ -246,3 +246,33 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     target = os.environ.get("NETBEND_STUDIO_SCREENSHOT")
     if target:
         shutil.copy(shot, target)
+
+
+def test_audio_page_plays_the_bent_clip(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from netbend.studio.engine import open_engine
+    from netbend.studio.hub import Hub
+    from netbend.studio.run import Background
+    from netbend.studio.server import create_app
+
+    bg = Background(create_app(Hub(open_engine(None, audio=True))))
+    try:
+        browser.get(bg.url)
+        wait(browser, "window.netbend && netbend.frames > 0 && netbend.sent.size === 0", timeout=120)
+        assert browser.find_element(By.ID, "previews").is_displayed() is False
+        browser.find_element(By.ID, "add-bend").click()
+        settled(browser)
+        slider = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.0.params.angle'][type=range]")
+        browser.execute_script("arguments[0].value = 90; arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", slider)
+        wait(browser, "netbend.sent.size === 0", timeout=120)
+        assert browser.execute_script("return netbend.state.transforms[0].params.angle") == 90
+        wait(browser, "document.getElementById('bent-audio').duration > 2")
+        wait(browser, "document.getElementById('spec-bent').naturalWidth > 100")
+        assert browser.execute_script("return netbend.errors") == []
+        browser.save_screenshot(str(tmp_path / "audio.png"))
+        target = os.environ.get("NETBEND_STUDIO_AUDIO_SCREENSHOT")
+        if target:
+            shutil.copy(tmp_path / "audio.png", target)
+    finally:
+        bg.stop()

@@ -82,21 +82,16 @@ class Engine:
         self._plain: np.ndarray | None = None
 
     # -- description ---------------------------------------------------------------------------
+    kind = "image"
+
     def info(self) -> dict[str, Any]:
         """What the page needs to build its controls: layers, transforms, clusters."""
         paper = self.model.paper_layers
-        layers = [{"number": info.number, "path": info.path, "shape": list(info.shape),
-                   "features": info.channels, "resolution": info.shape[-1]} for info in self.layers]
-        transforms = [{"name": s.name, "description": s.description,
-                       "params": [{"name": p.name, "kind": p.kind.__name__, "min": p.min, "max": p.max,
-                                   "unit": p.unit, "doc": p.doc,
-                                   "default": None if p.required else p.default,
-                                   "required": p.required} for p in s.params]}
-                      for s in sorted(TRANSFORMS.values(), key=lambda s: s.name)]
+        layers, transforms = describe_layers(self.layers), describe_transforms()
         clusters = {}
         if self.clusters is not None:
             clusters = {k: [len(c) for c in v] for k, v in self.clusters.layers.items()}
-        return {"model": {"name": self.model.name, "path": self.model_path, "hash": self.model.model_hash,
+        return {"model": {"kind": "image", "name": self.model.name, "path": self.model_path, "hash": self.model.model_hash,
                           "resolution": self.model.resolution, "z_dim": self.model.z_dim,
                           "w_dim": self.model.w_dim, "num_ws": self.model.num_ws,
                           "paper_layers": {str(k): v for k, v in paper.items()}},
@@ -160,6 +155,11 @@ class Engine:
         return Frame(to_uint8(images)[0], plain_img, images.float().cpu(),
                      (time.perf_counter() - t0) * 1000, selected)
 
+    @staticmethod
+    def frame_parts(frame: Frame) -> tuple[list[str], list[bytes]]:
+        """What a frame message carries: the bent and the unbent image as PNG."""
+        return ["bent", "plain"], [png_bytes(frame.bent), png_bytes(frame.plain)]
+
     def _channels(self, path: str) -> int:
         return next(info.channels for info in self.layers if info.path == path)
 
@@ -209,6 +209,33 @@ class Engine:
         name = f"{_label(latents)}_var{state.variation:02d}.png"
         return {"plan_yaml": plan_yaml, "command": " ".join(parts) + " --out out/studio",
                 "latent_npy": npy, "image": name}
+
+
+def describe_layers(layers) -> list[dict[str, Any]]:
+    return [{"number": info.number, "path": info.path, "shape": list(info.shape),
+             "features": info.channels, "resolution": info.shape[-1]} for info in layers]
+
+
+def describe_transforms() -> list[dict[str, Any]]:
+    """Every registered transform (user-registered ones included) and its parameters."""
+    return [{"name": s.name, "description": s.description,
+             "params": [{"name": p.name, "kind": p.kind.__name__, "min": p.min, "max": p.max,
+                         "unit": p.unit, "doc": p.doc, "default": None if p.required else p.default,
+                         "required": p.required} for p in s.params]}
+            for s in sorted(TRANSFORMS.values(), key=lambda s: s.name)]
+
+
+def open_engine(model_path: str | None = None, clusters_path: str | None = None, device: str = "cpu",
+                audio: bool = False):
+    """An :class:`Engine` for an image generator, or an AudioEngine for a spectrogram VAE file
+    (``audio=True`` without a path: the built-in audio model)."""
+    from netbend.audio.model import is_audio_model
+
+    if audio or (model_path is not None and Path(model_path).exists() and is_audio_model(Path(model_path))):
+        from netbend.studio.audio import AudioEngine
+
+        return AudioEngine(model_path, clusters_path, device=device)
+    return Engine(model_path, clusters_path, device=device)
 
 
 def _label(latents: Latents) -> str:
