@@ -284,6 +284,11 @@ def test_cluster_pictures_and_look_inside(studio, engine):
     assert grid.shape[0] > np.asarray(Image.open(io.BytesIO(one))).shape[0]
     status, body = post(studio.url + "api/inspect", {"layer": 3, "feature": 64})
     assert status == 400 and json.loads(body)["error"] == "inspect: feature must be 0-63, got 64"
+    status, mean = post(studio.url + "api/inspect", {"layer": 3, "bent": False, "cluster": 1})
+    assert status == 200 and mean != one
+    status, body = post(studio.url + "api/inspect", {"layer": 3, "cluster": 9})
+    k = len(engine.clusters.clusters_of(3))
+    assert status == 400 and json.loads(body)["error"] == f"inspect: cluster must be 0-{k - 1}, got 9"
 
 
 # -- OSC -------------------------------------------------------------------------------------------------
@@ -472,3 +477,16 @@ def test_audio_studio_renders_sound_and_exports_what_autoencode_renders(tmp_path
         assert json.loads(body)["error"] == "audio.clip: no clip 'synth9' (clips: synth0, synth1, synth2)"
     finally:
         bg.stop()
+
+
+def test_variations_grid_shows_the_next_random_draws(engine):
+    entry = {"layer": 2, "transform": "ablate", "features": "random", "feature-param": 0.5}
+    frame = engine.render(parse_state(state(variation=1, grid=3, transforms=[entry])))
+    assert frame.grid_count == 3 and frame.grid.shape == (64 + 2, 3 * 65 + 1, 3)
+    tiles = [frame.grid[1:65, 1 + 65 * k:65 + 65 * k] for k in range(3)]
+    assert np.array_equal(tiles[0], frame.bent)
+    assert np.array_equal(tiles[1], engine.render(parse_state(state(variation=2, transforms=[entry]))).bent)
+    assert not np.array_equal(tiles[1], tiles[2])
+    assert engine.render(parse_state(state(transforms=[entry]))).grid is None
+    with pytest.raises(NetbendError, match="grid: must be a whole number 0-16, got 17"):
+        parse_state(state(grid=17))

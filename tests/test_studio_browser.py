@@ -222,14 +222,22 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     clusters = browser.find_elements(By.CSS_SELECTOR, ".cluster")
     clusters[1].click()
     settled(browser)
+    clusters[0].click()  # now cluster 1 alone
+    settled(browser)
+    assert browser.execute_script("return netbend.state.transforms[0]['feature-param']") == [1]
     field = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.0.params.p'][type=number]")
     field.clear()
-    field.send_keys("-3")
+    field.send_keys("4")
     settled(browser)
     browser.find_element(By.ID, "add-bend").click()
     settled(browser)
     Select(browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.1.features']")).select_by_value("random")
     settled(browser)
+    grid_field = browser.find_element(By.CSS_SELECTOR, "[data-path='grid']")
+    grid_field.clear()
+    grid_field.send_keys("4")
+    settled(browser)
+    wait(browser, "!document.getElementById('grid-box').hidden && document.getElementById('grid').naturalWidth === 4 * 65 + 1")
     browser.find_element(By.CSS_SELECTOR, "#inside summary").click()
     wait(browser, "document.getElementById('inspect-img').complete && document.getElementById('inspect-img').naturalWidth > 0")
     slider = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.1.params.angle'][type=range]")
@@ -238,7 +246,7 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     time.sleep(0.5)
     assert browser.execute_script("return netbend.errors") == []
     assert browser.find_element(By.ID, "inspect-layer").get_attribute("value") == "3"  # follows the stack
-    browser.set_window_size(1400, 1180)
+    browser.set_window_size(1400, 1400)
     time.sleep(0.3)
     shot = tmp_path / "studio.png"
     browser.save_screenshot(str(shot))

@@ -26,7 +26,7 @@ from netbend.errors import NetbendError
 from netbend.generate import render
 from netbend.latents import Latents, from_file, walk
 from netbend.layers import list_layers
-from netbend.media import to_uint8
+from netbend.media import grid, to_uint8
 from netbend.plan import Plan
 from netbend.studio.state import StudioState
 from netbend.transforms import TRANSFORMS
@@ -43,6 +43,8 @@ class Frame:
     raw: torch.Tensor  # [1, C, H, W] float: what `netbend generate --raw` saves
     ms: float
     selected: tuple[int, ...]  # features each enabled entry bends
+    grid: np.ndarray | None = None  # the state's variations grid, tiled [H', W', C]
+    grid_count: int = 0
 
 
 def png_bytes(image: np.ndarray, meta: dict[str, str] | None = None, level: int = 1) -> bytes:
@@ -150,15 +152,22 @@ class Engine:
                 plain, _ = self._one(latents, Plan(), state)
                 self._plain, self._plain_key = to_uint8(plain)[0], key
             plain_img = self._plain
+            tiles = [to_uint8(self._one(latents, state.plan, state.model_copy(update={"variation": v}))[0])[0]
+                     for v in range(state.variation, state.variation + state.grid)]
         selected = tuple(len(b.indices) if b.indices is not None else self._channels(b.path)
                          for b in resolved.bends)
+        mosaic = grid(tiles, cols=min(len(tiles), 8), pad=1) if tiles else None
         return Frame(to_uint8(images)[0], plain_img, images.float().cpu(),
-                     (time.perf_counter() - t0) * 1000, selected)
+                     (time.perf_counter() - t0) * 1000, selected, mosaic, len(tiles))
 
     @staticmethod
     def frame_parts(frame: Frame) -> tuple[list[str], list[bytes]]:
         """What a frame message carries: the bent and the unbent image as PNG."""
-        return ["bent", "plain"], [png_bytes(frame.bent), png_bytes(frame.plain)]
+        kinds, parts = ["bent", "plain"], [png_bytes(frame.bent), png_bytes(frame.plain)]
+        if frame.grid is not None:
+            kinds.append("grid")
+            parts.append(png_bytes(frame.grid))
+        return kinds, parts
 
     def _channels(self, path: str) -> int:
         return next(info.channels for info in self.layers if info.path == path)

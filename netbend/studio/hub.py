@@ -83,7 +83,8 @@ class Hub:
             self.last_frame = frame
             header = {"type": "frame", "version": version, "origin": origin, "rid": rid,
                       "ms": round(frame.ms, 2), "selected": list(frame.selected),
-                      "rendered": self.render_loop.rendered, "dropped": self.render_loop.dropped}
+                      "rendered": self.render_loop.rendered, "dropped": self.render_loop.dropped,
+                      "grid": getattr(frame, "grid_count", 0)}
             kinds, parts = self.engine.frame_parts(frame)
             message: Any = frame_message({**header, "kinds": kinds}, parts)
         else:

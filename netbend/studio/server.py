@@ -245,7 +245,8 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
             body = await _json_body(request) or {}
             st = hub.validate(body.get("state") or hub.state.to_dict())
             data = await run_in_threadpool(inspect_layer, hub.engine, st, body.get("layer"),
-                                           bool(body.get("bent", True)), body.get("feature"))
+                                           bool(body.get("bent", True)), body.get("feature"),
+                                           body.get("cluster"))
         except NetbendError as err:
             return _error(err)
         return Response(data, media_type="image/png")

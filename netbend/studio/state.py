@@ -6,6 +6,7 @@ YAML that ``netbend generate`` renders to the same image::
     model: null                # checkpoint path; null is the built-in model
     seed: 0                    # run seed: random selections and random noise
     variation: 0               # which random draw of the random selections
+    grid: 0                    # also show this many variations from 'variation' on (0: none)
     latent: {seed: 0, walk: 0.0, walk_seeds: 4, truncation: 1.0, noise: const}
     audio: {clip: synth0, phase: original, iterations: 16}   # the spectrogram VAE only
     transforms:                # plan entries; 'enabled: false' keeps an entry but skips it
@@ -24,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from netbend.errors import NetbendError, closest
 from netbend.plan import Plan
 
-STATE_KEYS = ("model", "seed", "variation", "latent", "audio", "transforms", "format")
+STATE_KEYS = ("model", "seed", "variation", "grid", "latent", "audio", "transforms", "format")
+MAX_GRID = 16
 FORMAT = "netbend-studio"
 MAX_SEED = 2**32 - 1
 
@@ -66,6 +68,7 @@ class StudioState(BaseModel):
     model: str | None = None
     seed: int = 0
     variation: int = 0
+    grid: int = 0  # also show this many variations, from ``variation`` on (0: none)
     latent: LatentState = LatentState()
     audio: AudioState = AudioState()
     entries: tuple[dict[str, Any], ...] = ()  # every entry as the page shows it (with 'enabled')
@@ -73,6 +76,7 @@ class StudioState(BaseModel):
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "model": self.model, "seed": self.seed, "variation": self.variation,
+                "grid": self.grid,
                 "latent": self.latent.model_dump(), "audio": self.audio.model_dump(), "transforms": [dict(e) for e in self.entries]}
 
     def plan_dict(self) -> dict[str, Any]:
@@ -87,10 +91,10 @@ def parse_state(data: Any, source: str = "state") -> StudioState:
     for key in data:
         if key not in STATE_KEYS:
             raise NetbendError(f"{source}: unknown key '{key}'" + closest(str(key), STATE_KEYS))
-    for key in ("seed", "variation"):
+    for key, top in (("seed", MAX_SEED), ("variation", MAX_SEED), ("grid", MAX_GRID)):
         v = data.get(key, 0)
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_SEED:
-            raise NetbendError(f"{source}: {key}: must be a whole number 0-{MAX_SEED}, got {v!r}")
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top:
+            raise NetbendError(f"{source}: {key}: must be a whole number 0-{top}, got {v!r}")
     latent = _section(LatentState, data, "latent", source)
     audio = _section(AudioState, data, "audio", source)
     model = data.get("model")
@@ -113,6 +117,7 @@ def parse_state(data: Any, source: str = "state") -> StudioState:
     kept = tuple(e for e, on in zip(every.transforms, enabled) if on)
     shown = tuple({**_entry_dict(e), "enabled": on} for e, on in zip(every.transforms, enabled))
     return StudioState(model=model, seed=data.get("seed", 0), variation=data.get("variation", 0),
+                       grid=data.get("grid", 0),
                        latent=latent, audio=audio, entries=shown, plan=Plan(transforms=kept, source=source))
 
 

@@ -129,9 +129,15 @@ async function onFrame(buffer) {
   const [bent, plain] = await Promise.all(parts.map((b) => createImageBitmap(new Blob([b], { type: "image/png" }))));
   if (seq !== drawSeq) return; // a newer frame arrived while this one decoded
   const decoded = performance.now();
+  const gridAt = (header.kinds || []).indexOf("grid");
   requestAnimationFrame(() => {
     paint($("bent"), bent);
     paint($("plain"), plain);
+    $("grid-box").hidden = gridAt < 0;
+    if (gridAt >= 0) {
+      setURL($("grid"), "src", parts[gridAt], "image/png");
+      $("grid-caption").textContent = `variations ${NB.state.variation}–${NB.state.variation + header.grid - 1} (run seed ${NB.state.seed})`;
+    }
     NB.frames += 1;
     NB.lastFrame = { header, bent: parts[0] };
     NB.dropped = header.dropped;
@@ -427,8 +433,10 @@ async function refreshInspect() {
   if (!$("inside").open || inspecting || !NB.state) return;
   inspecting = true;
   try {
-    const feature = $("inspect-feature").value;
-    const res = await call("inspect", { body: { state: NB.state, layer: readValue($("inspect-layer")), bent: $("inspect-bent").checked, feature: feature === "" ? null : +feature } });
+    const what = $("inspect-what").value, k = $("inspect-feature").value === "" ? 0 : +$("inspect-feature").value;
+    $("inspect-feature").hidden = what === "grid";
+    const res = await call("inspect", { body: { state: NB.state, layer: readValue($("inspect-layer")), bent: $("inspect-bent").checked,
+      feature: what === "feature" ? k : null, cluster: what === "cluster" ? k : null } });
     const url = URL.createObjectURL(await res.blob());
     const img = $("inspect-img");
     if (img.src) URL.revokeObjectURL(img.src);
@@ -472,6 +480,7 @@ function setZoom() {
   const px = $("zoom").value + "px";
   for (const c of document.querySelectorAll("canvas")) { c.style.width = px; c.style.height = px; c.classList.toggle("crisp", $("crisp").checked); }
   $("inspect-img").classList.toggle("crisp", $("crisp").checked);
+  $("grid").classList.toggle("crisp", $("crisp").checked);
 }
 
 async function start() {
@@ -524,7 +533,7 @@ async function start() {
   $("save-png").addEventListener("click", savePNG);
   $("zoom").addEventListener("input", setZoom);
   $("crisp").addEventListener("change", setZoom);
-  for (const id of ["inspect-layer", "inspect-bent", "inspect-feature"]) $(id).addEventListener("change", refreshInspect);
+  for (const id of ["inspect-layer", "inspect-bent", "inspect-feature", "inspect-what"]) $(id).addEventListener("change", refreshInspect);
   $("inspect-layer").addEventListener("change", () => { $("inspect-layer").dataset.touched = "1"; });
   $("inside").addEventListener("toggle", () => {
     const entry = NB.state && NB.state.transforms.find((e) => e.enabled !== false);
