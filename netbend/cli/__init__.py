@@ -71,5 +71,5 @@ def _register() -> None:
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
 COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "animate",
-                       "studio"]
+                       "studio", "project"]
 _register()
