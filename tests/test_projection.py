@@ -482,3 +482,25 @@ def test_video_of_the_optimisation_and_the_output_folder_policy(tmp_path, tiny_p
     res = run("project", tmp_path / "x.png", "--model", tiny_path, "--steps", 2, "--out", tmp_path / "mine",
               "--overwrite")
     assert res.exit_code == 2 and (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_generate_noise_file_with_one_map_per_latent(tmp_path, tiny_path):
+    from netbend.noise_maps import save_noise_file
+
+    model = load_model(tiny_path)
+    gen = torch.Generator().manual_seed(0)
+    maps = [torch.randn(2, 1, r, r, generator=gen) for r in model.module.noise_resolutions()]
+    w = model.mapping(model.latents_from_seeds([3, 4]))
+    np.save(tmp_path / "w.npy", w.numpy())
+    save_noise_file(tmp_path / "n2.safetensors", maps)
+    save_noise_file(tmp_path / "n3.safetensors", [torch.cat([m, m[:1]]) for m in maps])
+    res = run("generate", "--model", tiny_path, "--w", tmp_path / "w.npy", "--noise-file", tmp_path / "n2.safetensors",
+              "--batch-size", 1, "--out", tmp_path / "g")
+    assert res.exit_code == 0, res.output
+    for i in range(2):
+        want = (model.synthesize(w=w[i:i + 1], noise=[m[i:i + 1] for m in maps]) + 1) * 127.5
+        got = np.asarray(Image.open(tmp_path / "g" / f"w{i:04d}_var00.png")).astype(np.float32)
+        assert np.abs(got - want[0].permute(1, 2, 0).clamp(0, 255).numpy()).max() <= 0.5 + 1e-3
+    res = run("generate", "--model", tiny_path, "--w", tmp_path / "w.npy", "--noise-file", tmp_path / "n3.safetensors",
+              "--out", tmp_path / "h")
+    assert res.exit_code == 2 and "holds maps for 3 latents; give 1 or one per latent (2)" in res.output
