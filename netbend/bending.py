@@ -77,7 +77,15 @@ class ResolvedPlan:
 
 def resolve_plan(plan: Plan, model: Any, *, seed: int = 0, variation: int = 0,
                  clusters: ClusterSet | None = None) -> ResolvedPlan:
-    """Resolve layers and draw selections; random draws depend only on (seed, variation, entry)."""
+    """Resolve layers and draw selections; random draws depend only on (seed, variation, entry).
+
+    A plan with curves is refused: resolve ``plan.at(t)`` (``netbend animate`` does, per frame).
+    """
+    if plan.curves or any(e.redraw is not None for e in plan.transforms):
+        where = plan.curves[0] if plan.curves else next(
+            f"transforms[{i}].redraw" for i, e in enumerate(plan.transforms) if e.redraw is not None)
+        raise NetbendError(f"{plan.source}: {where}: this plan changes over time, and this command renders "
+                           "a single moment; use `netbend animate` (or plan.at(t) in Python)")
     bends = []
     for i, entry in enumerate(plan.transforms):
         where = f"{plan.source}: transforms[{i}]."

@@ -1,7 +1,9 @@
 """List a model's bendable layers: path, output shape, channels and paper layer number.
 
 One dry forward pass with a hook on every submodule records each module whose output is a
-4-D ``[N, C, H, W]`` tensor: those are the layers a plan can bend.
+4-D ``[N, C, H, W]`` tensor: those are the layers a plan can bend. A model whose
+architecture knows those shapes itself (``model.layer_shapes()``, netbend's StyleGAN2) skips
+the pass: a 256 px generator's pass costs about as much as rendering one image.
 """
 from __future__ import annotations
 
@@ -54,6 +56,19 @@ def list_layers(model: Any, *, refresh: bool = False) -> tuple[LayerInfo, ...]:
     if not refresh and module in _CACHE:
         return _CACHE[module]
     numbers = {path: n for n, path in getattr(model, "paper_layers", {}).items()}
+    table = model.layer_shapes() if hasattr(model, "layer_shapes") else None
+    if table is not None:  # the architecture's own table: no forward pass at all
+        layers = tuple(LayerInfo(path, tuple(shape), numbers.get(path)) for path, shape in table)
+    else:
+        layers = dry_run_layers(model)
+    _CACHE[module] = layers
+    return layers
+
+
+def dry_run_layers(model: Any) -> tuple[LayerInfo, ...]:
+    """:func:`list_layers` learnt the slow way: ``model.dry_run()`` with a hook on every module."""
+    module: nn.Module = model.module
+    numbers = {path: n for n, path in getattr(model, "paper_layers", {}).items()}
     seen: dict[str, LayerInfo] = {}
     handles = []
     for path, sub in module.named_modules():
@@ -70,9 +85,7 @@ def list_layers(model: Any, *, refresh: bool = False) -> tuple[LayerInfo, ...]:
     finally:
         for h in handles:
             h.remove()
-    layers = tuple(seen.values())
-    _CACHE[module] = layers
-    return layers
+    return tuple(seen.values())
 
 
 def find_layer(model: Any, layer: int | str, *, where: str = "") -> LayerInfo:

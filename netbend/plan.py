@@ -10,6 +10,10 @@ parameters and which features (channels) it touches::
       features: random        # all | random | cluster | indices
       feature-param: 0.25     # fraction 0-1 (or "25%"), cluster index (or list), index list
       except: false           # true selects the complement (e.g. every cluster but k)
+      redraw: 4               # animate only: a new random draw every 4 frames (or ordered, perlin)
+
+Any number in ``params`` and a random ``feature-param`` may be a curve (``netbend.curves``), e.g.
+``angle: {lfo: 0.5, range: [-30, 30]}``; ``Plan.at(t, clock)`` gives the ordinary plan at time t.
 
 Plans written for the original network-bending project run unchanged (its extra top-level key
 ``all-transforms`` is ignored). A file without a ``transforms`` key (misspelt, or empty) is an error;
@@ -25,11 +29,13 @@ from typing import Any, Literal, Mapping
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from netbend.curves import CURVE_KINDS, Clock, curve_to_yaml, parse_curve
 from netbend.errors import NetbendError, closest, warn
+from netbend.timeselect import parse_redraw
 from netbend.transforms import TransformSpec, get_transform
 
 FEATURE_MODES = ("all", "random", "cluster", "indices")
-ENTRY_KEYS = ("layer", "transform", "params", "features", "feature-param", "except")
+ENTRY_KEYS = ("layer", "transform", "params", "features", "feature-param", "except", "redraw")
 # Top-level keys of the original network-bending project's plans, read and ignored silently.
 ORIGINAL_TOP_KEYS = ("all-transforms",)
 
@@ -45,6 +51,8 @@ class PlanEntry(BaseModel):
     features: Literal["all", "random", "cluster", "indices"] = "all"
     feature_param: float | int | tuple[int, ...] | None = Field(None, alias="feature-param")
     except_: bool = Field(False, alias="except")
+    redraw: Any = None  # a netbend.timeselect.Redraw, or None
+    curves: dict[str, Any] = Field(default_factory=dict)  # param name or "feature-param" -> curve
 
     @field_validator("layer", mode="before")
     @classmethod
@@ -70,7 +78,7 @@ class PlanEntry(BaseModel):
             raise ValueError("each entry must be a mapping with keys " + ", ".join(ENTRY_KEYS))
         data = dict(data)
         for key in data:
-            if key not in ENTRY_KEYS and key not in ("feature_param", "except_"):
+            if key not in ENTRY_KEYS and key not in ("feature_param", "except_", "curves"):
                 raise _KeyError(key, f"unknown key '{key}'" + closest(key, ENTRY_KEYS))
         for key in ("layer", "transform"):
             if data.get(key) is None:
@@ -80,23 +88,85 @@ class PlanEntry(BaseModel):
         except NetbendError as err:
             raise _KeyError("transform", str(err)) from None
         data["transform"] = spec.name
-        try:
-            data["params"] = spec.bind(data.get("params"))
-        except NetbendError as err:
-            raise _KeyError("params", str(err)) from None
+        if "curves" in data:  # already split (model_copy / re-validation)
+            return data
+        curves = _split_curves(spec, data)
         mode = data.get("features") or "all"
         if mode not in FEATURE_MODES:
             raise _KeyError("features", f"must be one of {', '.join(FEATURE_MODES)}, got {mode!r}"
                             + closest(str(mode), FEATURE_MODES))
         data["features"] = mode
         key = "feature-param" if "feature-param" in data else "feature_param"
+        fp = data.get(key)
+        if isinstance(fp, Mapping):
+            if mode != "random":
+                raise _KeyError("feature-param", "only a random fraction may be a curve")
+            curves["feature-param"] = _curve(fp, "feature-param")
+            lo, hi = curves["feature-param"].extremes()
+            if lo < 0 or hi > 1:
+                raise _KeyError("feature-param", f"a fraction curve must stay in [0, 1] (its range is "
+                                f"[{lo:g}, {hi:g}]); 0 selects nothing at that moment")
+            fp = max(lo, 1e-9)
         try:
-            data[key] = _feature_param(mode, data.get(key))
+            data[key] = _feature_param(mode, fp)
         except ValueError as err:
             raise _KeyError("feature-param", str(err)) from None
         if mode == "all" and data.get("except", data.get("except_")):
             raise _KeyError("except", "'except' with 'features: all' would select nothing")
+        if data.get("redraw") is not None:
+            try:
+                data["redraw"] = parse_redraw(data["redraw"], mode)
+            except NetbendError as err:
+                raise _KeyError("redraw", str(err)) from None
+        data["curves"] = curves
         return data
+
+    def at(self, t: float, clock: Clock = Clock()) -> "PlanEntry":
+        """This entry with every curve replaced by its value at time t (seconds)."""
+        if not self.curves:
+            return self
+        params, fp = dict(self.params), self.feature_param
+        for name, curve in self.curves.items():
+            value = float(curve.at(t, clock))
+            if name == "feature-param":
+                fp = min(1.0, max(value, 1e-9))
+            else:
+                param = next(p for p in self.spec.params if p.name == name)
+                params[name] = param.check(round(value) if param.kind is int else value)
+        return self.model_copy(update={"params": params, "feature_param": fp, "curves": {}})
+
+
+def _curve(value: Any, key: str):
+    try:
+        return parse_curve(value)
+    except NetbendError as err:
+        raise _KeyError(key, str(err)) from None
+
+
+def _split_curves(spec: TransformSpec, data: dict) -> dict[str, Any]:
+    """Take curves out of ``params``: bind with every curve at each of its extremes (so any value it
+    takes is valid), leave the low ends in ``data["params"]``, return {param name: curve}."""
+    raw = data.get("params")
+    names = [p.name for p in spec.params]
+    if isinstance(raw, Mapping) and any(k in CURVE_KINDS and k not in names for k in raw):
+        raw = [raw]  # the whole value is one curve for the first parameter
+    if isinstance(raw, Mapping):
+        slots = list(raw.items())
+    elif isinstance(raw, (list, tuple)):
+        slots = [(names[i] if i < len(names) else str(i), v) for i, v in enumerate(raw)]
+    else:
+        slots = [] if raw is None else [(names[0] if names else "0", raw)]
+    curves = {name: _curve(v, f"params.{name}") for name, v in slots if isinstance(v, Mapping)}
+    ends = []
+    for side in (0, 1):
+        values = [(n, curves[n].extremes()[side] if n in curves else v) for n, v in slots]
+        try:
+            ends.append(spec.bind(dict(values) if isinstance(raw, Mapping) else [v for _, v in values]))
+        except NetbendError as err:
+            at = f" (at the curve's {'low' if side == 0 else 'high'} end)" if curves else ""
+            raise _KeyError("params", f"{err}{at}") from None
+    data["params"] = ends[0]
+    return curves
 
 
 class _KeyError(ValueError):
@@ -146,6 +216,18 @@ class Plan(BaseModel):
     transforms: tuple[PlanEntry, ...] = ()
     source: str = "<plan>"
 
+    @property
+    def curves(self) -> list[str]:
+        """Where the plan has curves, e.g. ['transforms[0].params.angle'] (empty: a static plan)."""
+        return [f"transforms[{i}]." + (n if n == "feature-param" else f"params.{n}")
+                for i, e in enumerate(self.transforms) for n in e.curves]
+
+    def at(self, t: float, clock: Clock = Clock()) -> "Plan":
+        """The ordinary plan at time t (seconds): every curve replaced by its value."""
+        if not self.curves:
+            return self
+        return self.model_copy(update={"transforms": tuple(e.at(t, clock) for e in self.transforms)})
+
     @classmethod
     def from_dict(cls, data: Any, source: str = "<plan>", *, extra_keys: tuple[str, ...] = ()) -> "Plan":
         """Validate a plan's YAML form; ``extra_keys`` are further top-level keys the caller reads."""
@@ -163,10 +245,13 @@ class Plan(BaseModel):
         rows = []
         for e in self.transforms:
             fp = e.feature_param
-            rows.append({"layer": e.layer, "transform": e.transform, "params": dict(e.params),
+            fp = curve_to_yaml(e.curves["feature-param"]) if "feature-param" in e.curves else fp
+            params = {k: curve_to_yaml(e.curves.get(k, v)) for k, v in e.params.items()}
+            rows.append({"layer": e.layer, "transform": e.transform, "params": params,
                          "features": e.features,
                          "feature-param": list(fp) if isinstance(fp, tuple) else fp,
-                         **({"except": True} if e.except_ else {})})
+                         **({"except": True} if e.except_ else {}),
+                         **({"redraw": e.redraw.to_yaml()} if e.redraw else {})})
         return {"transforms": rows}
 
 

@@ -6,6 +6,7 @@ import warnings
 
 import click
 
+from netbend.cli.common import apply_threads, threads_option
 from netbend.errors import NetbendError, NetbendWarning
 
 
@@ -39,8 +40,24 @@ class _Group(click.Group):
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="netbend")
-def main() -> None:
-    """Bend trained generative networks: transform chosen features of chosen layers."""
+@threads_option
+@click.option("--plugin", "plugins", multiple=True, type=click.Path(dir_okay=False),
+              help="Python file registering custom transforms (repeatable); installed packages' "
+                   "'netbend.transforms' entry points load by themselves.")
+def main(threads: int | None, plugins: tuple[str, ...]) -> None:
+    """Bend trained generative networks: transform chosen features of chosen layers.
+
+    \b
+    Examples:
+      netbend --threads 1 generate --seeds 0-255 --out out/plain
+      netbend --plugin examples/my_transforms.py transforms clip
+    """
+    from netbend.plugins import load_entry_points, load_plugin_file
+
+    apply_threads(threads)
+    load_entry_points(warn=lambda msg: click.echo(f"netbend: warning: {msg}", err=True))
+    for path in plugins:
+        load_plugin_file(path)
 
 
 def _register() -> None:
@@ -53,5 +70,5 @@ def _register() -> None:
 
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
-COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo"]
+COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "animate"]
 _register()

@@ -5,19 +5,17 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import overwrite_option
+from netbend.cli.common import apply_threads, overwrite_option
 from netbend.outdir import prepare_out_dir
 
 
 @click.group("audio")
-@click.option("--threads", type=click.IntRange(1), default=None,
-              help="CPU threads for torch (default: torch's choice; 1 is fastest on a busy machine).")
+@click.option("--threads", type=click.IntRange(1), default=None, hidden=True,
+              help="Old spelling of the global `netbend --threads N` (kept so old command lines run).")
 def audio(threads: int | None) -> None:
     """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers."""
     if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+        apply_threads(threads)
 
 
 @audio.command("make-dataset")

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
+from netbend.cli.common import (apply_threads, device_option, model_option, overwrite_option,
+                                 pick_device)
 from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
@@ -43,8 +44,8 @@ def _preset(name: str, **overrides):
 
 
 @click.group("cluster")
-@click.option("--threads", type=int, default=None,
-              help="CPU threads for torch (default: torch's; 1 is fastest on a busy machine).")
+@click.option("--threads", type=click.IntRange(1), default=None, hidden=True,
+              help="Old spelling of the global `netbend --threads N` (kept so old command lines run).")
 def cluster_group(threads: int | None) -> None:
     """Group each layer's features into clusters by the similarity of their activation maps.
 
@@ -58,9 +59,7 @@ def cluster_group(threads: int | None) -> None:
       netbend cluster assign --cnn runs/faces/cnn --out runs/faces/clusters.json
     """
     if threads:
-        import torch
-
-        torch.set_num_threads(threads)
+        apply_threads(threads)
 
 
 @cluster_group.command("dataset")

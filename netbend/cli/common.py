@@ -18,3 +18,16 @@ def overwrite_option(fn):
     return click.option("--overwrite", is_flag=True,
                         help="Replace the outputs of an earlier netbend run in the output folder "
                              "(a folder holding files netbend did not write is always refused).")(fn)
+
+
+def apply_threads(threads: int | None) -> None:
+    """Set torch's CPU threads: ``threads``, else $NETBEND_THREADS, else the default."""
+    from netbend.devices import set_threads
+
+    set_threads(threads)
+
+
+threads_option = click.option(
+    "--threads", type=click.IntRange(1), default=None,
+    help="CPU threads for torch, for every command [default: $NETBEND_THREADS, else half the CPU "
+         "cores; more pays off only on an idle machine].")

@@ -309,6 +309,36 @@ class Generator(nn.Module):
                 out = self.skips[i](x) + out
         return self.to_rgb(out, w[:, self.n_latent - 1])
 
+    def layer_shapes(self) -> list[tuple[str, tuple[int, int, int]]]:
+        """(module path, output shape [C, H, W]) of every module :meth:`forward` runs that outputs a
+        4-D tensor, in call order: what a dry forward pass with hooks records, without computing.
+
+        Follows :meth:`forward` step by step (tests compare it with a real pass for several
+        architectures); subclasses that change the forward pass get the real pass instead.
+        """
+        ch, out = self.channels, []
+
+        def styled(path: str, c: int, r: int, upsample: bool) -> None:
+            out.extend([(f"{path}.conv.blur", (c, r, r))] if upsample else [])
+            out.extend((f"{path}{part}", (c, r, r)) for part in (".conv", ".noise", ".activate", ""))
+
+        out.append(("input", (ch[4], 4, 4)))
+        styled("conv1", ch[4], 4, False)
+        skip = self.architecture == "skip"
+        if skip:
+            out.extend([("to_rgb1.conv", (3, 4, 4)), ("to_rgb1", (3, 4, 4))])
+        for i in range(len(self.convs) // 2):
+            r = 2 ** (i + 3)
+            styled(f"convs.{2 * i}", ch[r], r, True)
+            styled(f"convs.{2 * i + 1}", ch[r], r, False)
+            if skip:
+                out.extend((f"to_rgbs.{i}{part}", (3, r, r)) for part in (".conv", ".upsample", ""))
+            if self.architecture == "resnet":
+                out.extend((f"skips.{i}{part}", (ch[r], r, r)) for part in (".upsample", ""))
+        if not skip:
+            out.extend([("to_rgb.conv", (3, self.size, self.size)), ("to_rgb", (3, self.size, self.size))])
+        return out
+
     def config(self) -> dict:
         """Constructor arguments (JSON-able) that rebuild this architecture."""
         return {"size": self.size, "style_dim": self.style_dim, "n_mlp": self.n_mlp,

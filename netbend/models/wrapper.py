@@ -153,6 +153,11 @@ class StyleGAN2Model:
         """One batch-1 forward pass (seed 0, constant noise), for layer discovery."""
         return self.synthesize(z=self.latents_from_seeds([0]))
 
+    def layer_shapes(self) -> list[tuple[str, tuple[int, ...]]] | None:
+        """What :meth:`dry_run` would record, from the architecture's own table; None when the
+        generator is not exactly netbend's :class:`Generator` (then the real pass is run)."""
+        return self.module.layer_shapes() if type(self.module) is Generator else None
+
     # -- helpers -------------------------------------------------------------------------------
     def _one_hot(self, batch: int) -> torch.Tensor:
         if self.class_index is None:
