@@ -78,3 +78,14 @@ def test_resolving_a_plan_runs_no_forward_pass():
                                            "features": "random", "feature-param": 0.5}]})
     assert len(resolve_plan(plan, model, seed=0).bends[0].indices) == 4
     assert calls == []
+
+
+@pytest.mark.parametrize("architecture", ["orig", "resnet"])
+def test_single_rgb_architectures_list_their_real_layers(architecture):
+    """The table follows the skip architecture only; orig/resnet get the real pass."""
+    torch.manual_seed(0)
+    model = StyleGAN2Model(Generator(16, style_dim=16, n_mlp=1, channels={4: 8, 8: 8, 16: 4},
+                                     architecture=architecture), name=architecture)
+    table = list_layers(model, refresh=True)
+    assert table == dry_run_layers(model)
+    assert not any(i.path.startswith("to_rgbs.") for i in table)

@@ -70,5 +70,6 @@ def _register() -> None:
 
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
-COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "animate"]
+COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "animate",
+                       "studio", "project"]
 _register()

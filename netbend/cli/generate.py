@@ -29,6 +29,8 @@ from netbend.plan import load_plan
 @click.option("--w", "w_path", type=click.Path(), help=".npy of w [N, w_dim] or w+ [N, num_ws, w_dim].")
 @click.option("--truncation", default=1.0, show_default=True, type=float, help="Truncation psi.")
 @click.option("--noise", type=click.Choice(["const", "random", "none"]), default="const", show_default=True)
+@click.option("--noise-file", "noise_path", type=click.Path(dir_okay=False),
+              help="Noise maps (.safetensors, e.g. a projection's NAME_noise.safetensors); replaces --noise.")
 @click.option("--seed", default=0, show_default=True, type=int,
               help="Run seed: random feature selections (and random noise) are drawn from it.")
 @click.option("--variations", default=1, show_default=True, type=click.IntRange(1),
@@ -41,8 +43,8 @@ from netbend.plan import load_plan
               "tensor [N, C, H, W] as .npy (variation-major order).")
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan (selected indices) and stop.")
 @model_setup_options
-def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, truncation, noise, seed,
-                 variations, batch_size, device, out_dir, overwrite, raw_path, dry_run, class_index,
+def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, truncation, noise, noise_path,
+                 seed, variations, batch_size, device, out_dir, overwrite, raw_path, dry_run, class_index,
                  translate, rotate) -> None:
     """Generate images, bent by a plan.
 
@@ -72,6 +74,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:
         latents = from_seeds(model, parse_seeds("0-3" if seeds is None else seeds))
+    noise_maps = _noise_maps(noise_path, model, len(latents)) if noise_path else noise
     resolved = resolve_variations(plan, model, seed=seed, variations=variations, clusters=clusters)
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="generate", dry_run=dry_run)
     if dry_run:
@@ -81,10 +84,11 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     settings = {"model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
                 "clusters": str(clusters_path) if clusters_path else None, "seed": seed,
-                "truncation": truncation, "noise": noise, "variations": variations, **model_settings}
+                "truncation": truncation, "noise": str(noise_path) if noise_path else noise,
+                "variations": variations, **model_settings}
     images, raw = [], []
     bar = tqdm(total=len(latents) * variations, unit="img", desc="generate", disable=None)
-    for batch in render(model, latents, resolved, truncation=truncation, noise=noise, noise_seed=seed,
+    for batch in render(model, latents, resolved, truncation=truncation, noise=noise_maps, noise_seed=seed,
                         batch_size=batch_size):
         pngs = to_uint8(batch.images)
         for label, lseed, png in zip(batch.latents.labels, batch.latents.seeds, pngs):
@@ -107,6 +111,16 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     if raw_path:
         save_npy(raw_path, np.concatenate(raw))
     click.echo(f"wrote {len(images)} images to {out}/" + (f" and {raw_path}" if raw_path else ""))
+
+
+def _noise_maps(path, model, n_latents: int) -> list:
+    from netbend.noise_maps import load_noise_file
+
+    maps = load_noise_file(path, model)
+    if maps[0].shape[0] not in (1, n_latents):
+        raise NetbendError(f"--noise-file {path}: holds maps for {maps[0].shape[0]} latents; give 1 or "
+                           f"one per latent ({n_latents})")
+    return maps
 
 
 COMMANDS = [generate_cmd]

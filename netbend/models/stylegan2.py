@@ -299,16 +299,6 @@ class Generator(nn.Module):
             skip = to_rgb(out, w[:, 2 * i + 3], skip)
         return skip
 
-    def _forward_single_rgb(self, out: torch.Tensor, w: torch.Tensor, noises: list) -> torch.Tensor:
-        """``orig`` / ``resnet``: the blocks, then one ToRGB at full resolution."""
-        for i in range(len(self.convs) // 2):
-            x = out
-            out = self.convs[2 * i](out, w[:, 2 * i + 1], noises[2 * i + 1])
-            out = self.convs[2 * i + 1](out, w[:, 2 * i + 2], noises[2 * i + 2])
-            if self.architecture == "resnet":
-                out = self.skips[i](x) + out
-        return self.to_rgb(out, w[:, self.n_latent - 1])
-
     def layer_shapes(self) -> list[tuple[str, tuple[int, int, int]]]:
         """(module path, output shape [C, H, W]) of every module :meth:`forward` runs that outputs a
         4-D tensor, in call order: what a dry forward pass with hooks records, without computing.
@@ -338,6 +328,16 @@ class Generator(nn.Module):
         if not skip:
             out.extend([("to_rgb.conv", (3, self.size, self.size)), ("to_rgb", (3, self.size, self.size))])
         return out
+
+    def _forward_single_rgb(self, out: torch.Tensor, w: torch.Tensor, noises: list) -> torch.Tensor:
+        """``orig`` / ``resnet``: the blocks, then one ToRGB at full resolution."""
+        for i in range(len(self.convs) // 2):
+            x = out
+            out = self.convs[2 * i](out, w[:, 2 * i + 1], noises[2 * i + 1])
+            out = self.convs[2 * i + 1](out, w[:, 2 * i + 2], noises[2 * i + 2])
+            if self.architecture == "resnet":
+                out = self.skips[i](x) + out
+        return self.to_rgb(out, w[:, self.n_latent - 1])
 
     def config(self) -> dict:
         """Constructor arguments (JSON-able) that rebuild this architecture."""
