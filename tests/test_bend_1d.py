@@ -217,3 +217,14 @@ def test_clustering_on_1d_maps(decoder, gpt, tmp_path):
     entry = {"layer": "h.0", "transform": "ablate", "features": "cluster", "feature-param": 0}
     bent = resolve_plan(plan(entry), gpt, clusters=clusters).bends[0]
     assert bent.indices == tuple(clusters.layers["h.0"][0]) and bent.layout == "NTD"
+
+
+def test_transformer_example_runs(capsys):
+    import runpy
+    from pathlib import Path
+
+    runpy.run_path(str(Path(__file__).parents[1] / "examples" / "bend_transformer.py"), run_name="__main__")
+    out = capsys.readouterr().out
+    assert "h.1          NTD  (16, 32)  32 features" in out and "bent features of h.1: [" in out
+    plain, bent = (line.split(":", 1)[1] for line in out.splitlines() if line.startswith("next-token"))
+    assert plain != bent
