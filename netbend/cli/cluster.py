@@ -52,7 +52,7 @@ def cluster_group(threads: int | None) -> None:
     \b
     All steps at once (default preset: minutes on a CPU):
       netbend cluster run --out-dir runs/faces
-      netbend generate --plan examples/remove_eyes.yaml --clusters runs/faces/clusters.json
+      netbend generate --config examples/remove_eyes.yaml --clusters runs/faces/clusters.json
     Step by step:
       netbend cluster dataset --out runs/faces/dataset
       netbend cluster train --dataset runs/faces/dataset --out runs/faces/cnn
@@ -197,7 +197,8 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
 @cluster_group.command("show")
 @model_option
 @device_option
-@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False),
+              help="Cluster file (default: the model's own).")
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @layers_option
 @click.option("--latent-seed", type=int, default=0, show_default=True)
@@ -207,9 +208,8 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
 def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor, overwrite):
     """One image per layer: a row per cluster (heat map, ablated, multiplied)."""
     from netbend.clustering.show import show
-    from netbend.clusters import load_clusters
-
-    model, clusters = _model(model_path, device), load_clusters(clusters_path)
+    model = _model(model_path, device)
+    clusters = _clusters(model, model_path, clusters_path)
     prepare_out_dir(out, overwrite=overwrite, command="cluster show")
     paths = show(model, clusters, out,
                  keys=_layers(layers), seed=latent_seed, factor=factor)
@@ -241,7 +241,8 @@ def import_cmd(src, dest):
 @cluster_group.command("evaluate")
 @model_option
 @device_option
-@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False),
+              help="Cluster file (default: the model's own).")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Folder for evaluation.json and evaluation.md.")
 @layers_option
@@ -270,11 +271,11 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     from netbend.clustering.evaluate import evaluate, plan_part_change
     from netbend.clustering.pipeline import GENERAL_SEED_BASE
     from netbend.clustering.report import markdown, plan_table
-    from netbend.clusters import load_clusters
     from netbend.fileio import atomic_write_text
     from netbend.plan import load_plan
 
-    model, clusters = _model(model_path, device), load_clusters(clusters_path)
+    model = _model(model_path, device)
+    clusters = _clusters(model, model_path, clusters_path)
     loaded = {p: load_plan(p) for p in plan_paths}
     prepare_out_dir(out, overwrite=overwrite, command="cluster evaluate")
     plans = {p: plan_part_change(model, plan, clusters, n_latents=n_latents) for p, plan in loaded.items()}
@@ -287,6 +288,12 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     atomic_write_text(Path(out) / "evaluation.json", json.dumps(rep, indent=1))
     atomic_write_text(Path(out) / "evaluation.md", text)
     click.echo(text)
+
+
+def _clusters(model, model_path, clusters_path):
+    from netbend.clusters import clusters_for
+
+    return clusters_for(model, model_path, clusters_path, say=lambda line: click.echo(line, err=True))
 
 
 COMMANDS = [cluster_group]
