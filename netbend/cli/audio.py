@@ -143,12 +143,13 @@ def _level_options(fn):
 
 def _load(model_path, device, plan_path, clusters_path):
     from netbend.audio.model import load_audio_model
-    from netbend.clusters import load_clusters
+    from netbend.clusters import clusters_for
     from netbend.plan import load_plan
 
     model = load_audio_model(model_path, device)
     plan = load_plan(plan_path)
-    clusters = load_clusters(clusters_path) if clusters_path else None
+    clusters = clusters_for(model, model_path, clusters_path, [plan],
+                            say=lambda line: click.echo(line, err=True))
     return model, plan, clusters
 
 
@@ -204,7 +205,8 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
               help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav.")
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True,
               help="Random draws of the plan's random selections (stochastic variations).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
@@ -295,7 +297,8 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 @click.option("--seeds", default="0-3", show_default=True, help="Latent seeds, e.g. '0-7,12'.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/audio", show_default=True)
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
 @_phase_options

@@ -247,7 +247,8 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
 @cluster_group.command("show")
 @model_option
 @device_option
-@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False),
+              help="Cluster file (default: the model's own).")
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @layers_option
 @click.option("--latent-seed", type=int, default=0, show_default=True)
@@ -264,9 +265,8 @@ def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor
       netbend cluster show --clusters runs/faces/clusters.json --layers 4,5 --latent-seed 3 --out out/c3
     """
     from netbend.clustering.show import show
-    from netbend.clusters import load_clusters
-
-    model, clusters = _model(model_path, device), load_clusters(clusters_path)
+    model = _model(model_path, device)
+    clusters = _clusters(model, model_path, clusters_path)
     keys = _layers(layers) or list(clusters.layers)
     for key in keys:
         clusters.clusters_of(key)  # fails with the valid layers if unknown
@@ -314,7 +314,8 @@ def import_cmd(src, dest):
 @cluster_group.command("evaluate")
 @model_option
 @device_option
-@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False),
+              help="Cluster file (default: the model's own).")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Folder for evaluation.json and evaluation.md.")
 @layers_option
@@ -347,11 +348,11 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     from netbend.clustering.evaluate import evaluate, part_masks_check, plan_part_change
     from netbend.clustering.pipeline import GENERAL_SEED_BASE
     from netbend.clustering.report import markdown, plan_table
-    from netbend.clusters import load_clusters
     from netbend.fileio import atomic_write_text
     from netbend.plan import load_plan
 
-    model, clusters = _model(model_path, device), load_clusters(clusters_path)
+    model = _model(model_path, device)
+    clusters = _clusters(model, model_path, clusters_path)
     loaded = {p: load_plan(p) for p in plan_paths}
     part_masks_check(model)
     prepare_out_dir(out, overwrite=overwrite, command="cluster evaluate", dry_run=dry_run)
@@ -369,6 +370,12 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     atomic_write_text(Path(out) / "evaluation.json", json.dumps(rep, indent=1))
     atomic_write_text(Path(out) / "evaluation.md", text)
     click.echo(text)
+
+
+def _clusters(model, model_path, clusters_path):
+    from netbend.clusters import clusters_for
+
+    return clusters_for(model, model_path, clusters_path, say=lambda line: click.echo(line, err=True))
 
 
 COMMANDS = [cluster_group]

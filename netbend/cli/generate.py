@@ -10,7 +10,7 @@ from tqdm import tqdm
 
 from netbend.cli.common import device_option, model_option, overwrite_option, pick_device, scale_options
 from netbend.cli.model_options import model_setup_options, setup_model
-from netbend.clusters import load_clusters
+from netbend.clusters import clusters_for
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
 from netbend.generate import render, resolve_variations
@@ -24,7 +24,8 @@ from netbend.sheets import contact_sheet, upscale
 @click.command("generate")
 @model_option
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--seeds", default=None, help="Latent seeds, e.g. '0-7,12' (default 0-3).")
 @click.option("--latents", "z_path", type=click.Path(), help=".npy of z vectors [N, z_dim].")
 @click.option("--w", "w_path", type=click.Path(), help=".npy of w [N, w_dim] or w+ [N, num_ws, w_dim].")
@@ -70,12 +71,12 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     if sum(x is not None for x in (seeds, z_path, w_path)) > 1:
         raise NetbendError("give only one of --seeds, --latents and --w")
     plan = load_plan(plan_path)
-    clusters = load_clusters(clusters_path) if clusters_path else None
     model = load_model(model_path, device=pick_device(device))
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; use "
                            "`netbend audio sample` or `netbend audio autoencode`")
     model_settings = setup_model(model, class_index, translate, rotate)
+    clusters = clusters_for(model, model_path, clusters_path, [plan], say=_say)
     if z_path or w_path:
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:
@@ -89,7 +90,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
         return
     settings = {"model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
-                "clusters": str(clusters_path) if clusters_path else None, "seed": seed,
+                "clusters": clusters.source if clusters else None, "seed": seed,
                 "truncation": truncation, "noise": str(noise_path) if noise_path else noise,
                 "variations": variations, **model_settings,
                 **({"scale": scale, "scale_filter": scale_filter} if scale > 1 else {})}
@@ -125,6 +126,10 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     if raw_path:
         save_npy(raw_path, np.concatenate(raw))
     click.echo(f"wrote {len(images)} images to {out}/" + (f" and {raw_path}" if raw_path else ""))
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def _noise_maps(path, model, n_latents: int) -> list:
