@@ -10,8 +10,9 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
+import json
+
 import numpy as np
-import yaml
 
 from netbend.errors import NetbendError
 from netbend.frames import Clip, batches, render_clip
@@ -67,7 +68,7 @@ def render_chunk(clip: Clip, batch_size: int, model: Any, group: list[int]) -> t
 
 def save_frames(folder: Path, numbers: np.ndarray, pngs: np.ndarray, meta: dict | None = None) -> None:
     for f, png in zip(numbers, pngs):
-        save_png(frame_file(folder, int(f)), png, {"netbend": yaml.safe_dump({**(meta or {}), "frame": int(f)})})
+        save_png(frame_file(folder, int(f)), png, {"netbend": json.dumps({**(meta or {}), "frame": int(f)})})
 
 
 def assemble(folder: Path, out: Path, kind: str, frames: int, fps: float,
