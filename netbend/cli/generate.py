@@ -70,7 +70,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
       netbend generate --config fig3_stochastic --seeds 0-3 --dry-run
       netbend generate --config fig3_stochastic --seeds 0-3 --variations 4 --grid --scale 4 --out out/sheet
       netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy --out out/ffhq
-      netbend generate --seeds 0-63 --ray local --workers 2 --out out/ray
+      netbend generate --seeds 0-7 --batch-size 4 --ray local --workers 2 --out out/ray
     """
     from netbend.models import load_model
 
