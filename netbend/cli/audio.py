@@ -222,9 +222,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
         click.echo(_dump_plans(resolved), nl=False)
         return
     out = Path(out_path)
-    from netbend.examples import resolve
-
-    audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
+    audio_in = read_audio(in_path, model.spec.sample_rate)
     enc = encode_audio(model, audio_in, hop_frames)
     outputs, panels = [], [("original", enc.unit)]
     kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
