@@ -68,7 +68,9 @@ def load_plugin_file(path: str | Path) -> list[str]:
     Loading the same file twice is a no-op. A missing file, or one that raises, is a
     :class:`NetbendError` naming the file.
     """
-    file = Path(path).expanduser()
+    from netbend.examples import resolve
+
+    file = resolve(Path(path).expanduser())  # or the shipped examples/my_transforms.py
     if not file.is_file():
         raise NetbendError(f"--plugin {path}: file not found")
     key = file.resolve()

@@ -67,8 +67,10 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, parse_range, render_to_folder
+    from netbend.examples import resolve
     from netbend.video import output_kind, require_ffmpeg
 
+    audio_path = str(resolve(audio_path)) if audio_path else None  # or a shipped clip
     kind = output_kind(out_path)
     if kind == "mp4":
         require_ffmpeg()
