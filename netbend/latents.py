@@ -78,3 +78,26 @@ def from_file(model: Any, path: str | os.PathLike, kind: str) -> Latents:
         raise NetbendError(f"{path}: shape {list(arr.shape)} does not fit this model's {kind} ({want})")
     labels = tuple(f"{kind}{i:04d}" for i in range(len(arr)))
     return Latents(kind, torch.from_numpy(arr.astype(np.float32)), labels, (None,) * len(arr))
+
+
+def walk(model: Any, seeds: list[int], position: float) -> Latents:
+    """One z on a closed loop through ``seeds``: position 0 is seeds[0], 1/K is seeds[1], ... 1 wraps.
+
+    Between two seeds the path is a spherical interpolation, so its points keep a typical norm.
+    A position that lands on a seed gives exactly that seed's z (what ``--seeds`` renders).
+    """
+    if not seeds:
+        raise NetbendError("walk: no seeds given")
+    z = model.latents_from_seeds(seeds).double().cpu()  # [K, z_dim]
+    t = (float(position) % 1.0) * len(seeds)
+    i, frac = int(t) % len(seeds), t - int(t)
+    if frac == 0.0 or len(seeds) == 1:
+        return from_seeds(model, [seeds[i]])
+    a, b = z[i], z[(i + 1) % len(seeds)]
+    omega = torch.arccos(torch.clamp(torch.dot(a / a.norm(), b / b.norm()), -1.0, 1.0))
+    if float(omega) < 1e-6:
+        point = (1 - frac) * a + frac * b
+    else:
+        point = (torch.sin((1 - frac) * omega) * a + torch.sin(frac * omega) * b) / torch.sin(omega)
+    label = f"walk{seeds[i]:04d}-{seeds[(i + 1) % len(seeds)]:04d}@{frac:.3f}"
+    return Latents("z", point[None].float().to(model.device), (label,), (None,))

@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from netbend.cli.common import apply_threads, overwrite_option
+from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
 
@@ -13,7 +14,13 @@ from netbend.outdir import prepare_out_dir
 @click.option("--threads", type=click.IntRange(1), default=None, hidden=True,
               help="Old spelling of the global `netbend --threads N` (kept so old command lines run).")
 def audio(threads: int | None) -> None:
-    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers."""
+    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers.
+
+    \b
+    Examples:
+      netbend audio autoencode examples/audio/synth_seed2_0.flac --config fig3_stochastic --out out/bent.wav
+      netbend audio --threads 1 sample --seeds 0-3 --out out/samples
+    """
     if threads:
         apply_threads(threads)
 
@@ -25,18 +32,25 @@ def audio(threads: int | None) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
 @overwrite_option
-def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool) -> None:
+@click.option("--dry-run", is_flag=True, help="Check the output folder, say what would be written, stop.")
+def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool,
+                 dry_run: bool) -> None:
     """Write generated music clips (drums, bass, chords) to OUT_DIR.
 
     \b
-    Example:  netbend audio make-dataset data/synth --clips 400 --seed 0
+    Examples:
+      netbend audio make-dataset data/synth --clips 400 --seed 0
+      netbend audio make-dataset data/tiny --clips 4 --seconds 3 --format wav
     """
     from tqdm import tqdm
 
     from netbend.audio.io import write_audio
     from netbend.audio.synth import render_clip
 
-    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset")
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset", dry_run=dry_run)
+    if dry_run:
+        click.echo(f"would write {clips} clips of {seconds:g} s (clip_{seed}_00000.{fmt} ...) to {out}")
+        return
     for i in tqdm(range(clips), desc="clips"):
         write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_clip(seed, i, seconds), 22050)
     click.echo(f"wrote {clips} clips to {out}")
@@ -60,16 +74,20 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, 
 @click.option("--checkpoint-minutes", type=click.FloatRange(0.1), default=3.0, show_default=True)
 @click.option("--max-steps", type=click.IntRange(0), default=0, hidden=True)
 @overwrite_option
+@click.option("--dry-run", is_flag=True, help="Read the folder and check the settings and the output, "
+              "print the window counts, stop.")
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
               hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              max_steps: int, overwrite: bool) -> None:
+              max_steps: int, overwrite: bool, dry_run: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with
     the same --out (--overwrite starts afresh).
 
     \b
-    Example:  netbend audio train my_tracks/ --out runs/vae --epochs 50
+    Examples:
+      netbend audio train my_tracks/ --out runs/vae --epochs 50
+      netbend audio train my_tracks/ --out runs/small --size tiny --epochs 2 --hop-frames 32
     """
     from tqdm import tqdm
 
@@ -87,7 +105,9 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(f"{data.files} files: {data.train.shape[0]} training and {data.val.shape[0]} validation windows"
                + (f"; {len(data.skipped)} files skipped" if data.skipped else ""), err=True)
-    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train")
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train", dry_run=dry_run)
+    if dry_run:
+        return
     path = train(data, options, out_dir, spec, log=lambda m: click.echo(m, err=True),
                  progress=lambda **kw: tqdm(leave=False, **kw), name=Path(out_dir).name)
     click.echo(str(path))
@@ -123,12 +143,13 @@ def _level_options(fn):
 
 def _load(model_path, device, plan_path, clusters_path):
     from netbend.audio.model import load_audio_model
-    from netbend.clusters import load_clusters
+    from netbend.clusters import clusters_for
     from netbend.plan import load_plan
 
     model = load_audio_model(model_path, device)
     plan = load_plan(plan_path)
-    clusters = load_clusters(clusters_path) if clusters_path else None
+    clusters = clusters_for(model, model_path, clusters_path, [plan],
+                            say=lambda line: click.echo(line, err=True))
     return model, plan, clusters
 
 
@@ -184,7 +205,8 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
               help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav.")
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True,
               help="Random draws of the plan's random selections (stochastic variations).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
@@ -210,8 +232,12 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 
     \b
     Examples:
-      netbend audio autoencode drums.wav --config fig3.yaml --out bent.wav --variations 4
+      netbend audio autoencode drums.wav --config fig3_stochastic --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
+      netbend audio autoencode examples/audio/synth_seed2_0.flac --config examples/audio_automation.yaml --out out/automated.wav
+
+    Any number in the plan may be a curve (docs/animate.md): it is read at each window's centre
+    time, so the bend changes along the track; 'audio:' curves follow the input recording.
     """
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
     from netbend.audio.io import read_audio, write_audio
@@ -220,20 +246,32 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
     options = PhaseOptions(phase, iterations, momentum, seed)
     options.check()
-    resolved = _resolve(plan, model, seed, variations, clusters)
+    timed = bool(plan.curves) or any(e.redraw is not None for e in plan.transforms)
+    if timed and variations > 1:
+        raise NetbendError(f"{plan.source}: a plan that changes along the track takes --variations 1")
+    resolved = None if timed else _resolve(plan, model, seed, variations, clusters)
+    out = Path(out_path)
+    if timed or not dry_run:
+        from netbend.examples import resolve
+
+        audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
+        enc = encode_audio(model, audio_in, hop_frames)
+    if timed:
+        from netbend.audio.autoencode import window_plans
+        from netbend.bending import ResolvedPlan
+
+        per_window = window_plans(plan, model, enc, seed=seed, clusters=clusters)
+        resolved = [ResolvedPlan(per_window[0].bends, seed, 0)]  # window 0's bends, for the records
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    out = Path(out_path)
-    audio_in = read_audio(in_path, model.spec.sample_rate)
-    enc = encode_audio(model, audio_in, hop_frames)
     target = rms(audio_in.samples) if match_loudness else None
     outputs, levels, panels = [], {}, [("original", enc.unit)]
     kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
     if png_path and plan.transforms:
         panels.append(("plain", reconstruct(model, enc, None, options)[1]))
     for r in resolved:
-        y, unit = reconstruct(model, enc, r, options)
+        y, unit = reconstruct(model, enc, per_window if timed else r, options)
         y, level = match_level(y, target, gain_db)
         path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
         outputs.append(path.name)
@@ -259,7 +297,8 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 @click.option("--seeds", default="0-3", show_default=True, help="Latent seeds, e.g. '0-7,12'.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/audio", show_default=True)
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
 @_phase_options
@@ -282,7 +321,8 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
 
     \b
     Examples:
-      netbend audio sample --seeds 0-7 --config examples/fig3_stochastic.yaml --out out/samples
+      netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
+      netbend audio sample --seeds 3 --config fig3_stochastic --variations 4 --out out/fig3
       netbend audio sample --seeds 0-1 --duration 8 --out out/long
     """
     from netbend.audio.autoencode import PhaseOptions, unit_to_audio

@@ -128,13 +128,14 @@ class StyleGAN2Model:
             return self.module.mapping(z, self._one_hot(z.shape[0]))
 
     def synthesize(self, z: torch.Tensor | None = None, w: torch.Tensor | None = None,
-                   truncation: float = 1.0, noise: str = "const", noise_seed: int = 0) -> torch.Tensor:
+                   truncation: float = 1.0, noise="const", noise_seed: int = 0) -> torch.Tensor:
         """Images [N, 3, H, W] (float, roughly [-1, 1]) from ``z`` or ``w``.
 
         ``w`` is [N, w_dim] or w+ [N, num_ws, w_dim]. ``truncation`` psi pulls W towards
         :attr:`mean_w` (w' = mean + psi * (w - mean); psi = 1 leaves W untouched). ``noise``:
         ``const`` (the stored noise maps), ``random`` (drawn from a CPU generator seeded with
-        ``noise_seed``, [N, 1, H, W] per layer), ``none`` (no noise).
+        ``noise_seed``, [N, 1, H, W] per layer), ``none`` (no noise), or a list of maps, one per
+        noise input, [N or 1, 1, r, r] (e.g. a projection's, :func:`load_noise_file`).
         """
         if (z is None) == (w is None):
             raise NetbendError("synthesize needs exactly one of z or w")
@@ -156,8 +157,7 @@ class StyleGAN2Model:
     def layer_shapes(self) -> list[tuple[str, tuple[int, ...]]] | None:
         """What :meth:`dry_run` would record, from the architecture's own table; None when the
         generator is not exactly netbend's :class:`Generator` (then the real pass is run)."""
-        skip = type(self.module) is Generator and self.module.architecture == "skip"
-        return self.module.layer_shapes() if skip else None
+        return self.module.layer_shapes() if type(self.module) is Generator else None
 
     # -- helpers -------------------------------------------------------------------------------
     def _one_hot(self, batch: int) -> torch.Tensor:
@@ -168,7 +168,9 @@ class StyleGAN2Model:
         c[:, self.class_index] = 1
         return c  # [N, c_dim]
 
-    def _noise(self, mode: str, batch: int, seed: int):
+    def _noise(self, mode, batch: int, seed: int):
+        if isinstance(mode, (list, tuple)):
+            return self._check_noise_maps(mode, batch)
         if mode not in NOISE_MODES:
             raise NetbendError(f"unknown noise mode '{mode}'; expected one of {', '.join(NOISE_MODES)}")
         if mode != "random":
@@ -176,6 +178,19 @@ class StyleGAN2Model:
         gen = torch.Generator().manual_seed(int(seed))
         return [torch.randn(batch, 1, r, r, generator=gen).to(self.device)
                 for r in self.module.noise_resolutions()]
+
+    def _check_noise_maps(self, maps, batch: int) -> list[torch.Tensor]:
+        res = self.module.noise_resolutions()
+        if len(maps) != len(res):
+            raise NetbendError(f"{len(maps)} noise maps given; model '{self.name}' has {len(res)} noise inputs")
+        out = []
+        for i, (m, r) in enumerate(zip(maps, res)):
+            m = torch.as_tensor(m, dtype=torch.float32).to(self.device)
+            if m.ndim != 4 or m.shape[0] not in (1, batch) or tuple(m.shape[1:]) != (1, r, r):
+                raise NetbendError(f"noise map {i} has shape {list(m.shape)}; model '{self.name}' expects "
+                                   f"[{'1' if batch == 1 else f'{batch} or 1'}, 1, {r}, {r}]")
+            out.append(m)
+        return out
 
     def _check(self, x, label: str, *shapes: tuple[int, ...]) -> torch.Tensor:
         x = torch.as_tensor(x, dtype=torch.float32).to(self.device)
