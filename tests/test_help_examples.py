@@ -194,4 +194,5 @@ def test_dry_run_table_names_real_commands_with_dry_run():
 def test_parsing_and_command_paths():
     assert command_path(["cluster", "--threads", "1", "run", "--out-dir", "x"]) == ("cluster", "run")
     assert command_path(["generate", "--seeds", "0"]) == ("generate",)
-    assert examples_of(("transforms",)) == ["netbend transforms", "netbend transforms rotate erode"]
+    assert examples_of(("transforms",)) == ["netbend transforms", "netbend transforms rotate erode",
+                                            "netbend --plugin examples/my_transforms.py transforms clip"]

@@ -117,3 +117,10 @@ def test_broken_entry_point_warns_and_the_command_still_runs(tmp_path, monkeypat
             "RuntimeError: broken package (line 1 of __init__.py)") in res.output
     with pytest.raises(Exception, match="broken package"):
         plugins.load_entry_points()  # without a warn callback, the library raises
+
+
+def test_shipped_example_plugin_is_found_outside_a_clone(tmp_path, monkeypatch):
+    """An installed package has no examples/ folder: the shipped plugin is found by its clone path."""
+    monkeypatch.chdir(tmp_path)
+    res = run("--plugin", "examples/my_transforms.py", "transforms", "clip")
+    assert res.exit_code == 0 and "[from plugin my_transforms.py]" in res.output
