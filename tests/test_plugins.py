@@ -13,18 +13,6 @@ from netbend.transforms import registry
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    """Plugins register into the global registry: forget what a test added."""
-    before, aliases = dict(registry.TRANSFORMS), dict(registry._ALIASES)
-    files, eps = dict(plugins._LOADED_FILES), dict(plugins._LOADED_ENTRY_POINTS)
-    yield
-    for d, old in ((registry.TRANSFORMS, before), (registry._ALIASES, aliases),
-                   (plugins._LOADED_FILES, files), (plugins._LOADED_ENTRY_POINTS, eps)):
-        d.clear()
-        d.update(old)
-
-
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
