@@ -35,7 +35,10 @@ def test_plugin_transform_bends_generate(tmp_path):
     plain = run("generate", "--seeds", "0", "--out", tmp_path / "plain")
     assert plain.exit_code == 0
     assert (out / "seed0000_var00.png").read_bytes() != (tmp_path / "plain" / "seed0000_var00.png").read_bytes()
-    assert yaml.safe_load((out / "run.yaml").read_text())["source_plan"]["transforms"][0]["transform"] == "clip"
+    record = yaml.safe_load((out / "run.yaml").read_text())
+    assert record["source_plan"]["transforms"][0]["transform"] == "clip"
+    assert record["plugins"] == [str(EXAMPLES / "my_transforms.py")]  # needed to re-render
+    assert "plugins" not in yaml.safe_load((tmp_path / "plain" / "run.yaml").read_text())
 
 
 def test_plugin_loaded_twice_is_loaded_once():

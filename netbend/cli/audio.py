@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import apply_threads, overwrite_option
+from netbend.cli.common import apply_threads, overwrite_option, plugin_settings
 from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
@@ -285,7 +285,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
                 **describe(enc, model), "match_loudness": match_loudness, "gain_db": gain_db,
-                "input_rms": round(rms(audio_in.samples), 6), "levels": levels}
+                "input_rms": round(rms(audio_in.samples), 6), "levels": levels, **plugin_settings()}
     stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
     for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
@@ -360,7 +360,7 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum,
                 "duration": length / model.spec.sample_rate, "match_loudness": match_loudness,
-                "gain_db": gain_db, "levels": levels}
+                "gain_db": gain_db, "levels": levels, **plugin_settings()}
     _write_run(out / "run.yaml", settings, resolved, outputs)
     click.echo(f"wrote {len(outputs)} clips to {out}/ ({_describe_levels(levels)})")
 
