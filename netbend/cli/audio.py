@@ -346,7 +346,8 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
         units = sample_units(model, seed_list, r, length)  # [S, frames, bins]
         for s, unit in zip(seed_list, units):
             name = f"seed{s:04d}_var{r.variation:02d}.wav"
-            y, level = match_level(unit_to_audio(model, unit, length, options),
+            full = max(length, model.spec.window_samples)  # a shorter clip: one window, trimmed
+            y, level = match_level(unit_to_audio(model, unit, full, options)[:length],
                                    SAMPLE_RMS if match_loudness else None, gain_db)
             write_audio(out / name, y, model.spec.sample_rate)
             outputs.append(name)
