@@ -8,7 +8,8 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, overwrite_option, pick_device, scale_options
+from netbend.cli.common import (device_option, model_option, overwrite_option, pick_device, plugin_settings,
+                                scale_options)
 from netbend.cli.model_options import model_setup_options, setup_model
 from netbend.clusters import clusters_for
 from netbend.errors import NetbendError
@@ -93,7 +94,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
                 "clusters": clusters.source if clusters else None, "seed": seed,
                 "truncation": truncation, "noise": str(noise_path) if noise_path else noise,
                 "variations": variations, **model_settings,
-                **({"scale": scale, "scale_filter": scale_filter} if scale > 1 else {})}
+                **({"scale": scale, "scale_filter": scale_filter} if scale > 1 else {}), **plugin_settings()}
     images, raw, sheet = [], [], {}
     bar = tqdm(total=len(latents) * variations, unit="img", desc="generate", disable=None)
     for batch in render(model, latents, resolved, truncation=truncation, noise=noise_maps, noise_seed=seed,
