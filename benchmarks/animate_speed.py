@@ -12,7 +12,9 @@ that a run fits a shared 2-core machine) and the same N frames:
 ``bent``: generate gets a static plan (rotate 20 deg at layer 2, 25 % ablated at layer 1, 25 %
 multiplied by 2 at layer 3); animate gets the same plan with the angle on an LFO and both random
 selections re-drawn every frame, so every frame of a batch has its own bends. The overhead is
-``animate mp4 bent / generate bent - 1`` (goal: <= 10 %). Median of interleaved repeats.
+``animate mp4 bent / generate bent - 1`` (goal: <= 10 %). Median of interleaved repeats. Ratios are
+given by wall time and by CPU time (this process plus its ffmpeg child); on a machine shared with
+other jobs the CPU-time ratio is the steadier one.
 
     python benchmarks/animate_speed.py [--sizes 64 256] [--frames 96 24] [--repeats 3] [--threads 2]
 """
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import shutil
 import statistics
 import tempfile
@@ -66,6 +69,12 @@ def run_animate(model, plan: Plan, frames: int, batch: int, out: Path, encode: b
         assemble(out, out.with_suffix(".mp4"), "mp4", frames, 24)
 
 
+def cpu_seconds() -> float:
+    """CPU time of this process and its finished children (ffmpeg)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, nargs="+", default=[96, 24], help="frames per size")
@@ -78,7 +87,7 @@ def main() -> None:
     print(f"torch {torch.__version__}, {args.threads} threads, cpu; batch {args.batch}; "
           f"median of {args.repeats} interleaved repeats")
     print("| model | frames | unbent: generate fps | animate render fps | animate mp4 fps | bent: generate fps "
-          "| animate render fps | animate mp4 fps | mp4 / generate, unbent | mp4 / generate, bent |")
+          "| animate render fps | animate mp4 fps | mp4 / generate, unbent (wall / CPU) | mp4 / generate, bent (wall / CPU) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
     for size, frames in zip(args.sizes, args.frames + args.frames[-1:] * len(args.sizes)):
         if size == 64:
@@ -96,21 +105,24 @@ def main() -> None:
             jobs[(kind, "render")] = lambda d, p=moving: run_animate(model, p, frames, args.batch, d, False)
             jobs[(kind, "mp4")] = lambda d, p=moving: run_animate(model, p, frames, args.batch, d, True)
         times = {k: [] for k in jobs}
+        cpu = {k: [] for k in jobs}
         for rep in range(args.repeats + 1):  # the first round warms up
             for key, job in jobs.items():
                 tmp = Path(tempfile.mkdtemp(prefix="nb-anim-"))
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), cpu_seconds()
                 job(tmp / "frames")
-                dt = time.perf_counter() - t0
+                dt, dc = time.perf_counter() - t0, cpu_seconds() - c0
                 shutil.rmtree(tmp)
                 if rep:
                     times[key].append(dt)
+                    cpu[key].append(dc)
         fps = {k: frames / statistics.median(v) for k, v in times.items()}
-        ratio = {k: statistics.median(times[(k, "mp4")]) / statistics.median(times[(k, "generate")])
+        ratio = {k: f"{statistics.median(times[(k, 'mp4')]) / statistics.median(times[(k, 'generate')]):.3f} / "
+                    f"{statistics.median(cpu[(k, 'mp4')]) / statistics.median(cpu[(k, 'generate')]):.3f}"
                  for k in plans}
         print(f"| {name} | {frames} | {fps[('unbent', 'generate')]:.1f} | {fps[('unbent', 'render')]:.1f} "
               f"| {fps[('unbent', 'mp4')]:.1f} | {fps[('bent', 'generate')]:.1f} | {fps[('bent', 'render')]:.1f} "
-              f"| {fps[('bent', 'mp4')]:.1f} | {ratio['unbent']:.3f} | {ratio['bent']:.3f} |", flush=True)
+              f"| {fps[('bent', 'mp4')]:.1f} | {ratio['unbent']} | {ratio['bent']} |", flush=True)
 
 
 if __name__ == "__main__":
