@@ -6,12 +6,27 @@ and dilate r=2 on all features of every layer). Random-weight generators (channe
 channel_max 512, the FFHQ config-f channel table), constant noise.
 
     python benchmarks/bending_overhead.py [--sizes 64 256] [--batches 1 8] [--repeats 5]
+
+``--processes N`` measures instead what a user waits for: the whole ``netbend generate`` process
+(start-up, model load, plan resolution, rendering, PNGs) with the Figure 3 plan against the empty
+plan, in separate processes run in alternation (N each), medians; a random-weight model of the
+first ``--sizes`` saved to a temporary folder, 8 seeds, batch 8, ``--threads 1``.
+
+    python benchmarks/bending_overhead.py --processes 7 --sizes 256
 """
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import statistics
+import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
+
+import yaml
 
 import torch
 
@@ -33,12 +48,58 @@ def heavy(n_layers: int) -> list[dict]:
         {"layer": n, "transform": "dilate", "params": [2]})]
 
 
+CHILD = "import torch; torch.set_num_threads(1); from netbend.cli import main; main()"
+
+
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def whole_process(size: int, repeats: int, seeds: int = 8, batch: int = 8) -> None:
+    """Median wall time of whole `netbend generate` processes, Figure 3 plan vs the empty plan."""
+    from netbend.models import save_native
+
+    with tempfile.TemporaryDirectory() as tmp:
+        torch.manual_seed(0)
+        model = Path(tmp) / f"random{size}.safetensors"
+        save_native(StyleGAN2Model(Generator(size, channel_multiplier=2), name=f"random-{size}"), model)
+        plans = {"none": Path(tmp) / "none.yaml", "fig3": Path(tmp) / "fig3.yaml"}
+        plans["none"].write_text(yaml.safe_dump({"transforms": []}))
+        plans["fig3"].write_text(yaml.safe_dump({"transforms": FIG3}))
+        times: dict[str, list[float]] = {k: [] for k in plans}
+        cpu: dict[str, list[float]] = {k: [] for k in plans}
+        for i in range(repeats):
+            for k, plan in (plans.items() if i % 2 == 0 else reversed(plans.items())):
+                out = Path(tmp) / f"out_{k}_{i}"
+                cmd = [sys.executable, "-c", CHILD,
+                       "generate", "--model", str(model), "--config", str(plan), "--seeds", f"0-{seeds - 1}",
+                       "--batch-size", str(batch), "--out", str(out)]
+                t0, c0 = time.perf_counter(), _child_cpu()
+                subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               env={**os.environ, "NETBEND_THREADS": "1"})
+                times[k].append(time.perf_counter() - t0)
+                cpu[k].append(_child_cpu() - c0)
+        print(f"whole process, {size} px, {seeds} seeds, batch {batch}, 1 thread, median of {repeats} "
+              "alternating runs (CPU time = user + system of the process: steadier on a shared machine)")
+        for label, data in (("wall", times), ("CPU", cpu)):
+            med = {k: statistics.median(v) for k, v in data.items()}
+            print(f"  {label:>4}: empty plan {med['none']:6.2f} s, fig3 plan {med['fig3']:6.2f} s, "
+                  f"ratio {med['fig3'] / med['none']:.3f}   (runs: "
+                  + "; ".join(f"{k} {' '.join(f'{t:.2f}' for t in v)}" for k, v in data.items()) + ")")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
     ap.add_argument("--batches", type=int, nargs="+", default=[1, 8])
     ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--processes", type=int, default=0,
+                    help="measure N whole processes per plan instead (see above)")
     args = ap.parse_args()
+    if args.processes:
+        whole_process(args.sizes[0], args.processes)
+        return
     print(f"torch {torch.__version__}, threads {torch.get_num_threads()}, device cpu; "
           f"median of {args.repeats} interleaved runs")
     print(f"{'size':>5} {'batch':>5} {'unbent s':>9} {'fig3 s':>8} {'fig3 ratio':>10} "
@@ -68,4 +129,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from netbend.errors import run_script
+
+    run_script(main)

@@ -183,4 +183,6 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    from netbend.errors import run_script
+
+    run_script(main)

@@ -22,6 +22,34 @@ def closest(name: str, choices: Iterable[str]) -> str:
     return f"; did you mean '{match[0]}'?" if match else ""
 
 
+class NetbendWarning(UserWarning):
+    """Input that works but is probably not what was meant (e.g. an unknown top-level plan key).
+
+    The command line prints it as one line, ``netbend: warning: ...``, and carries on.
+    """
+
+
+def warn(message: str) -> None:
+    """Issue a :class:`NetbendWarning` (one line naming what and where)."""
+    import warnings
+
+    warnings.warn(message, NetbendWarning, stacklevel=2)
+
+
 def fail(message: str) -> None:
     """Raise a :class:`NetbendError` (never prints, never carries on)."""
     raise NetbendError(message)
+
+
+def run_script(main, prog: str | None = None) -> None:
+    """Run a script's ``main()``; a :class:`NetbendError` becomes one line on stderr and exit code 2
+    (what the command line does), not a traceback. For ``benchmarks/`` and user scripts."""
+    import os
+    import sys
+
+    try:
+        main()
+    except NetbendError as err:
+        name = prog or os.path.basename(sys.argv[0]) or "netbend"
+        print(f"{name}: error: {err}", file=sys.stderr)
+        sys.exit(err.exit_code)

@@ -34,13 +34,19 @@ def resolve_variations(plan: Plan, model: Any, *, seed: int, variations: int,
 
 @torch.no_grad()
 def render(model: Any, latents: Latents, resolved: list[ResolvedPlan], *, truncation: float = 1.0,
-           noise: str = "const", noise_seed: int = 0, batch_size: int = 8) -> Iterator[Rendered]:
-    """Yield batches of images, variation by variation, with that variation's bends installed."""
+           noise="const", noise_seed: int = 0, batch_size: int = 8) -> Iterator[Rendered]:
+    """Yield batches of images, variation by variation, with that variation's bends installed.
+
+    ``noise``: a mode ('const', 'random', 'none') or noise maps, one per noise input, each
+    [1, 1, r, r] (shared by all latents) or [len(latents), 1, r, r] (one per latent).
+    """
     for r in resolved:
         with bend(model.module, r):
             for start in range(0, len(latents), batch_size):
                 part = latents.batch(start, start + batch_size)
                 values = part.values.to(model.device)
                 kw = {"z": values} if part.kind == "z" else {"w": values}
-                images = model.synthesize(truncation=truncation, noise=noise, noise_seed=noise_seed, **kw)
+                maps = noise if isinstance(noise, str) else [n if len(n) == 1 else n[start:start + batch_size]
+                                                             for n in noise]
+                images = model.synthesize(truncation=truncation, noise=maps, noise_seed=noise_seed, **kw)
                 yield Rendered(images, part, r.variation, r)

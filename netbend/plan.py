@@ -15,8 +15,10 @@ parameters and which features (channels) it touches::
 Any number in ``params`` and a random ``feature-param`` may be a curve (``netbend.curves``), e.g.
 ``angle: {lfo: 0.5, range: [-30, 30]}``; ``Plan.at(t, clock)`` gives the ordinary plan at time t.
 
-Plans written for the original network-bending project run unchanged. Errors name the file, the
-entry and the key, and suggest the closest valid name.
+Plans written for the original network-bending project run unchanged (its extra top-level key
+``all-transforms`` is ignored). A file without a ``transforms`` key (misspelt, or empty) is an error;
+``transforms: []`` is the empty plan. Any other top-level key gets a warning naming it. Errors name
+the file, the entry and the key, and suggest the closest valid name.
 """
 from __future__ import annotations
 
@@ -28,12 +30,14 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from netbend.curves import CURVE_KINDS, Clock, curve_to_yaml, parse_curve
-from netbend.errors import NetbendError, closest
+from netbend.errors import NetbendError, closest, warn
 from netbend.timeselect import parse_redraw
 from netbend.transforms import TransformSpec, get_transform
 
 FEATURE_MODES = ("all", "random", "cluster", "indices")
 ENTRY_KEYS = ("layer", "transform", "params", "features", "feature-param", "except", "redraw")
+# Top-level keys of the original network-bending project's plans, read and ignored silently.
+ORIGINAL_TOP_KEYS = ("all-transforms",)
 
 
 class PlanEntry(BaseModel):
@@ -223,14 +227,9 @@ class Plan(BaseModel):
         return self.model_copy(update={"transforms": tuple(e.at(t, clock) for e in self.transforms)})
 
     @classmethod
-    def from_dict(cls, data: Any, source: str = "<plan>") -> "Plan":
-        if data is None:
-            data = {}
-        if not isinstance(data, Mapping):
-            raise NetbendError(f"{source}: a plan is a mapping with a 'transforms:' list")
-        entries = data.get("transforms") or []
-        if not isinstance(entries, list):
-            raise NetbendError(f"{source}: 'transforms' must be a list of entries")
+    def from_dict(cls, data: Any, source: str = "<plan>", *, extra_keys: tuple[str, ...] = ()) -> "Plan":
+        """Validate a plan's YAML form; ``extra_keys`` are further top-level keys the caller reads."""
+        entries = _top_level(data, source, extra_keys)
         parsed = []
         for i, raw in enumerate(entries):
             try:
@@ -254,6 +253,46 @@ class Plan(BaseModel):
         return {"transforms": rows}
 
 
+def _top_level(data: Any, source: str, extra_keys: tuple[str, ...]) -> list:
+    """The ``transforms`` list of a plan's top level, checked: a missing key is an error."""
+    if data is None:
+        raise NetbendError(f"{source}: the plan is empty; a plan is a mapping with a 'transforms:' list "
+                           "('transforms: []' for no bends)")
+    if not isinstance(data, Mapping):
+        raise NetbendError(f"{source}: a plan is a mapping with a 'transforms:' list")
+    if "transforms" not in data:
+        keys = [str(k) for k in data]
+        if isinstance(data.get("transform"), str) and set(keys) <= set(ENTRY_KEYS):
+            raise NetbendError(f"{source}: no 'transforms:' key; this looks like a single entry: "
+                               "put it in a list under 'transforms:'")
+        if _looks_like_clusters(data):
+            raise NetbendError(f"{source}: this is a cluster file, not a plan (cluster files go to --clusters)")
+        hint = next((h for k in keys if (h := closest(k, ("transforms",)))), "")
+        found = f" (found: {', '.join(keys)})" if keys else ""
+        raise NetbendError(f"{source}: no 'transforms:' key{found}{hint}")
+    known = ("transforms", *ORIGINAL_TOP_KEYS, *extra_keys)
+    for key in data:
+        if key not in known:
+            warn(f"{source}: unknown top-level key '{key}' is ignored"
+                 + (closest(str(key), known) or f" (a plan's keys: {', '.join(known)})"))
+    entries = data["transforms"]
+    if entries is None:
+        return []
+    if not isinstance(entries, list):
+        raise NetbendError(f"{source}: 'transforms' must be a list of entries")
+    return entries
+
+
+def _looks_like_clusters(data: Mapping) -> bool:
+    """A netbend cluster file (``layers``/``meta``) or the original project's YAML (layer -> list of
+    ``{cluster_index, feature_index}``)."""
+    if data.get("format") == "netbend-clusters":
+        return True
+    values = list(data.values())
+    return bool(values) and all(isinstance(v, list) and v and isinstance(v[0], Mapping)
+                                and "cluster_index" in v[0] for v in values)
+
+
 def _word(err: ValidationError, source: str, index: int) -> str:
     first = err.errors()[0]
     ctx_err = (first.get("ctx") or {}).get("error")
@@ -266,12 +305,15 @@ def _word(err: ValidationError, source: str, index: int) -> str:
 
 
 def load_plan(path: str | os.PathLike | None) -> Plan:
-    """Read and validate a plan file; ``None`` gives the empty plan."""
+    """Read and validate a plan file; ``None`` gives the empty plan. A path that does not exist may
+    name a shipped example plan (``fig3_stochastic``, ``examples/fig3_stochastic.yaml``)."""
+    from netbend.examples import not_found_hint, resolve
+
     if path is None:
         return Plan()
-    path = Path(path)
+    given, path = path, resolve(path)
     if not path.is_file():
-        raise NetbendError(f"{path}: plan file not found")
+        raise NetbendError(f"{given}: plan file not found" + not_found_hint(str(given)))
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as err:

@@ -125,6 +125,12 @@ def test_cli_autoencode_end_to_end(tmp_path, tiny):
     assert png.size[0] == 4 * n_frames + 3 * 6 and png.size[1] == 513 + 14  # original, plain, 2 bent
     res = run("audio", "autoencode", src, "--model", tiny, "--out", tmp_path / "p.wav", "--phase", "original")
     assert res.exit_code == 0 and sf.info(tmp_path / "p.wav").frames == frames
+    # no plan: no "bent" panel identical to "plain"; a rerun to o.wav drops the earlier run's o_varNN.wav
+    res = run("audio", "autoencode", src, "--model", tiny, "--out", tmp_path / "o.wav", "--iterations", "2",
+              "--spectrogram-png", tmp_path / "s.png")
+    assert res.exit_code == 0, res.output
+    assert Image.open(tmp_path / "s.png").size[0] == 2 * n_frames + 6
+    assert sorted(p.name for p in tmp_path.glob("o*")) == ["o.wav", "o.yaml"]
 
 
 def test_cli_sample_and_dry_run(tmp_path, tiny):

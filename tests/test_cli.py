@@ -89,11 +89,16 @@ def test_dry_run_prints_indices(tmp_path, tiny_model):
 @pytest.mark.parametrize("args,message", [
     (["--config", "missing.yaml"], "missing.yaml: plan file not found"),
     (["--seeds", "3-x"], "--seeds: cannot read '3-x'"),
+    (["--seeds", ""], "--seeds: no seeds given"),
+    (["--seeds", "5-2"], "--seeds: the range '5-2' is reversed; did you mean '2-5'?"),
+    (["--seeds", "1,,2"], "--seeds: empty item in '1,,2'"),
+    (["--clusters", "plan.yaml"], "plan.yaml: this is a plan, not a cluster file"),
     (["--model", "nope.pt"], "model file not found: nope.pt"),
     (["--latents", "z.npy", "--seeds", "1"], "give only one of --seeds, --latents and --w"),
 ])
 def test_bad_input_is_one_line_exit_2(tmp_path, tiny_model, args, message, monkeypatch):
     monkeypatch.chdir(tmp_path)
+    write_plan(tmp_path / "plan.yaml", [])
     if "--model" not in args:
         args = ["--model", str(tiny_model), *args]
     res = CliRunner().invoke(main, ["generate", *args, "--out", "o"])
@@ -133,3 +138,16 @@ def test_core_commands_open_audio_model_files():
     assert rows[1][2:4] == ["(32,", "17,"] or "17, 65" in res.output
     res = CliRunner().invoke(main, ["generate", "--model", str(DEFAULT_MODEL)])
     assert res.exit_code == 2 and "is an audio model" in res.output
+
+
+def test_layers_and_audio_layers_behave_the_same():
+    """Both hide inner modules by default and list them with --all, in the same table."""
+    from netbend.audio.model import DEFAULT_MODEL
+
+    for flags in ([], ["--all"]):
+        plain = run("layers", "--model", DEFAULT_MODEL, *flags)
+        audio = run("audio", "layers", *flags)
+        assert plain.exit_code == audio.exit_code == 0
+        assert plain.output.splitlines()[1:] == audio.output.splitlines()[1:]
+    assert len(run("audio", "layers").output.splitlines()) == 2 + 5
+    assert "decoder.deconv1.0" in run("audio", "layers", "--all").output

@@ -150,21 +150,22 @@ def test_malicious_pkl_is_refused(attack, tmp_path):
 
 @pytest.mark.parametrize("overrides, message", [
     ({"class_names": {"synthesis.b8": "SuperResBlock"}}, "not made of StyleGAN2 blocks"),
-    ({"attrs": {"": {"c_dim": 10}}}, r"conditional model \(c_dim=10\)"),
-    ({"attrs": {"synthesis.b16": {"architecture": "resnet"}}}, "'resnet' generator"),
+    ({"attrs": {"": {"c_dim": 10}}}, r"conditional model \(c_dim=10\) without a mapping.embed layer"),
+    ({"attrs": {"synthesis.b16": {"architecture": "resnet"}}}, r"architecture\(s\) \['resnet', 'skip'\]"),
+    ({"attrs": {"synthesis.b16": {"architecture": "dense"}}}, r"expected one of skip, orig, resnet"),
 ])
 def test_nvlabs_unsupported_generators_refused(overrides, message, tmp_path):
     with pytest.raises(NetbendError, match=message):
         load_model(tiny_nvlabs_snapshot(tmp_path / "u.pkl", **overrides))
 
 
-def test_stylegan3_refused(tmp_path):
+def test_stylegan3_skeleton_refused(tmp_path):
     layer = Record("SynthesisLayer", module_state({"weight": torch.zeros(1)}, {}))
     synthesis = Record("SynthesisNetwork", module_state({}, {"input": Record("SynthesisInput", module_state({}, {})),
                                                              "L0_36_512": layer}))
     G = Record("Generator", module_state({}, {"synthesis": synthesis, "mapping": Record("MappingNetwork",
                                                                                          module_state({}, {}))}))
-    with pytest.raises(NetbendError, match="StyleGAN3 .*not supported yet"):
+    with pytest.raises(NetbendError, match="lacks attribute 'z_dim' .*older or newer StyleGAN3 layout"):
         load_model(write_snapshot(tmp_path / "sg3.pkl", {"G_ema": G}))
 
 

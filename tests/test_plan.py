@@ -97,3 +97,57 @@ def test_roundtrip_and_immutability():
     assert Plan.from_dict(plan.to_dict()) == Plan(transforms=plan.transforms)
     with pytest.raises(Exception):
         entry.transform = "ablate"
+
+
+@pytest.mark.parametrize("text,message", [
+    ("transform:\n- layer: 1\n  transform: ablate\n", "no 'transforms:' key (found: transform); did you mean 'transforms'?"),
+    ("foo: 1\n", "no 'transforms:' key (found: foo)"),
+    ("", "the plan is empty"),
+    ("# only a comment\n", "the plan is empty"),
+    ("layer: 1\ntransform: ablate\n", "this looks like a single entry"),
+    ("format: netbend-clusters\nlayers: {'1': [[0, 1]]}\n", "this is a cluster file, not a plan"),
+    ("1: [{cluster_index: 0, feature_index: 3}]\n", "this is a cluster file, not a plan"),
+])
+def test_top_level_without_transforms_is_an_error(tmp_path: Path, text, message):
+    """A misspelt or empty top level used to be silently the empty plan (a no-op render)."""
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    with pytest.raises(NetbendError) as err:
+        load_plan(path)
+    assert str(err.value).startswith(f"{path}: ") and message in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["transforms: []\n", "transforms:\n"])
+def test_explicit_empty_plan_is_valid(tmp_path: Path, text, recwarn):
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    assert load_plan(path).transforms == ()
+    assert not recwarn.list
+
+
+def test_original_extra_key_is_silent_and_unknown_keys_warn(tmp_path: Path, recwarn):
+    from netbend.errors import NetbendWarning
+
+    (tmp_path / "orig.yaml").write_text(ORIGINAL)
+    load_plan(tmp_path / "orig.yaml")
+    assert not recwarn.list
+    path = tmp_path / "p.yaml"
+    path.write_text("transforms: []\nall-transform: []\nnotes: hi\n")
+    with pytest.warns(NetbendWarning) as caught:
+        assert load_plan(path).transforms == ()
+    messages = [str(w.message) for w in caught]
+    assert messages == [f"{path}: unknown top-level key 'all-transform' is ignored; did you mean 'all-transforms'?",
+                        f"{path}: unknown top-level key 'notes' is ignored (a plan's keys: transforms, all-transforms)"]
+    assert Plan.from_dict({"transforms": [], "notes": 1}, extra_keys=("notes",)).transforms == ()
+
+
+def test_plan_given_as_cluster_file_is_named(tmp_path: Path):
+    from netbend.clusters import load_clusters
+
+    (tmp_path / "orig.yaml").write_text(ORIGINAL)
+    with pytest.raises(NetbendError, match="this is a plan, not a cluster file"):
+        load_clusters(tmp_path / "orig.yaml")
+    (tmp_path / "empty.json").write_text("{}")
+    with pytest.raises(NetbendError, match="the cluster file has no layers"):
+        load_clusters(tmp_path / "empty.json")

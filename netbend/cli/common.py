@@ -11,3 +11,31 @@ device_option = click.option("--device", default="auto", show_default=True,
 model_option = click.option("--model", "model_path", type=click.Path(dir_okay=True), default=None,
                             help="Checkpoint: rosinality .pt, NVlabs .pkl or netbend .safetensors "
                                  "(default: the built-in default model).")
+
+
+def overwrite_option(fn):
+    """``--overwrite``: replace what an earlier netbend run wrote in the output folder."""
+    return click.option("--overwrite", is_flag=True,
+                        help="Replace the outputs of an earlier netbend run in the output folder "
+                             "(a folder holding files netbend did not write is always refused).")(fn)
+
+
+def apply_threads(threads: int | None) -> None:
+    """Set torch's CPU threads: ``threads``, else $NETBEND_THREADS, else the default."""
+    from netbend.devices import set_threads
+
+    set_threads(threads)
+
+
+threads_option = click.option(
+    "--threads", type=click.IntRange(1), default=None,
+    help="CPU threads for torch, for every command [default: $NETBEND_THREADS, else half the CPU "
+         "cores; more pays off only on an idle machine].")
+
+
+def scale_options(fn):
+    """``--scale N`` and ``--scale-filter``: upscale written PNGs (raw outputs stay as rendered)."""
+    fn = click.option("--scale-filter", type=click.Choice(["nearest", "lanczos"]), default="nearest",
+                      show_default=True, help="nearest repeats pixels; lanczos smooths.")(fn)
+    return click.option("--scale", type=click.IntRange(1), default=1, show_default=True,
+                        help="Upscale the written PNGs N times (--raw arrays stay as rendered).")(fn)

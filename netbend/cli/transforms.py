@@ -35,7 +35,8 @@ def format_transforms(specs: list[TransformSpec]) -> str:
     lines = [f"{'transform':<{name_w}}  description / parameters (name type unit range default meaning)"]
     for s in specs:
         alias = f"  (aliases: {', '.join(s.aliases)})" if s.aliases else ""
-        lines.append(f"{s.name:<{name_w}}  {s.description}{alias}")
+        origin = "" if s.origin == "built-in" else f"  [from {s.origin}]"
+        lines.append(f"{s.name:<{name_w}}  {s.description}{alias}{origin}")
         for r in param_rows(s):
             cols = "  ".join(f"{c:<{w}}" for c, w in zip(r, widths))
             lines.append(f"{'':<{name_w}}    {cols}  {r[5]}".rstrip())
@@ -48,10 +49,14 @@ def transforms(names: tuple[str, ...]) -> None:
     """List the registered transforms (built-in and user-registered) with their
     parameters: type, unit, valid range, default and meaning.
 
+    Transforms that are not built in say where they came from: a `--plugin` file or an
+    installed package's `netbend.transforms` entry point.
+
     \b
     Examples:
       netbend transforms
       netbend transforms rotate erode
+      netbend --plugin examples/my_transforms.py transforms clip
     """
     specs = [get_transform(n) for n in names] if names else list(TRANSFORMS.values())
     click.echo(format_transforms(specs))

@@ -130,3 +130,20 @@ def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str
     timing["total_wall_s"] = time.perf_counter() - t0
     save_clusters(clusters, out or out_dir / "clusters.json")
     return clusters, timing
+
+
+def settings_table(preset: Preset | str, rows: list[dict[str, Any]]) -> str:
+    """:func:`describe`'s rows as a text table, under one line of the preset's settings."""
+    p = _resolve(preset)
+    lines = [f"preset {p.name}: {p.n_train} train / {p.n_test} test latents, maps "
+             + (f"downsampled to <= {p.max_side} px" if p.max_side else "full size")
+             + f", {p.epochs} epochs, Adam lr {p.lr:g} betas {tuple(p.betas)}, "
+             f"{p.n_general or p.n_train} general-purpose latents, k-means restarts {p.kmeans_restarts}",
+             f"{'layer':>5}  {'path':<20} {'features':>8}  {'maps':>9}  {'stored':>9}  {'depth':>5}  "
+             f"{'k':>3}  {'batch':>5}"]
+    for r in rows:
+        num = "-" if r["number"] is None else str(r["number"])
+        size, stored = ("x".join(map(str, r[k])) for k in ("original_size", "size"))
+        lines.append(f"{num:>5}  {r['path']:<20} {r['channels']:>8}  {size:>9}  {stored:>9}  "
+                     f"{r['depth']:>5}  {r['k']:>3}  {r['batch_size']:>5}")
+    return "\n".join(lines)

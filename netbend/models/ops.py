@@ -64,15 +64,19 @@ class PixelNorm(nn.Module):
 
 
 class FusedLeakyReLU(nn.Module):
-    """Per-channel bias + scaled leaky ReLU (+ optional clamp); parameter ``bias`` [C]."""
+    """Per-channel bias + scaled leaky ReLU (+ optional clamp); parameter ``bias`` [C].
 
-    def __init__(self, channels: int, clamp: float | None = None):
+    ``gain`` multiplies the sqrt(2) scale and the clamp (NVlabs' ``gain`` argument of a layer).
+    """
+
+    def __init__(self, channels: int, clamp: float | None = None, gain: float = 1.0):
         super().__init__()
         self.bias = nn.Parameter(torch.zeros(channels))
-        self.clamp = clamp
+        self.clamp = None if clamp is None else clamp * gain
+        self.scale = math.sqrt(2.0) * gain
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return fused_leaky_relu(x, self.bias, clamp=self.clamp)
+        return fused_leaky_relu(x, self.bias, scale=self.scale, clamp=self.clamp)
 
 
 class EqualLinear(nn.Module):

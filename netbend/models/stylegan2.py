@@ -27,6 +27,7 @@ from torch.nn import functional as F
 from netbend.models.ops import BLUR_KERNEL, Blur, EqualLinear, FusedLeakyReLU, PixelNorm, Upsample
 
 MODCONV_FORMS = ("auto", "grouped", "scaled")
+ARCHITECTURES = ("skip", "orig", "resnet")
 
 
 def choose_modconv(device: torch.device, batch: int) -> str:
@@ -136,11 +137,11 @@ class StyledConv(nn.Module):
     """Modulated conv -> noise -> bias + leaky ReLU (x sqrt 2, optional clamp). A bendable layer."""
 
     def __init__(self, in_channel: int, out_channel: int, style_dim: int, upsample: bool = False,
-                 conv_clamp: float | None = None):
+                 conv_clamp: float | None = None, gain: float = 1.0):
         super().__init__()
         self.conv = ModulatedConv2d(in_channel, out_channel, 3, style_dim, upsample=upsample)
         self.noise = NoiseInjection()
-        self.activate = FusedLeakyReLU(out_channel, clamp=conv_clamp)
+        self.activate = FusedLeakyReLU(out_channel, clamp=conv_clamp, gain=gain)
 
     def forward(self, x: torch.Tensor, style: torch.Tensor, noise: torch.Tensor | None = None) -> torch.Tensor:
         return self.activate(self.noise(self.conv(x, style), noise))
@@ -164,6 +165,19 @@ class ToRGB(nn.Module):
         return out if skip is None else out + self.upsample(skip)
 
 
+class ResidualUp(nn.Module):
+    """The ``resnet`` architecture's shortcut: 1x1 conv (no bias, x sqrt(1/2)) then 2x FIR upsampling."""
+
+    def __init__(self, in_channel: int, out_channel: int):
+        super().__init__()
+        self.weight = nn.Parameter(torch.randn(out_channel, in_channel, 1, 1))
+        self.upsample = Upsample()
+        self.scale = math.sqrt(0.5 / in_channel)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.upsample(F.conv2d(x, self.weight * self.scale))  # [N, O, 2H, 2W]
+
+
 class Generator(nn.Module):
     """StyleGAN2 generator (mapping ``style`` + synthesis), rosinality module names.
 
@@ -176,12 +190,22 @@ class Generator(nn.Module):
         lr_mlp: learning-rate multiplier of the mapping layers.
         z_dim: Z dimension if different from ``style_dim`` (NVlabs models allow it).
         conv_clamp: clamp of conv/ToRGB outputs (NVlabs ``conv_clamp``), None = off.
+        architecture: NVlabs StyleGAN2-ADA synthesis: ``skip`` (RGB summed over resolutions, the
+            paper's config F), ``orig`` (one ``to_rgb`` at the end) or ``resnet`` (``orig`` plus a
+            ``skips.{k}`` shortcut around each block; the block's second conv and the shortcut are
+            scaled by sqrt(1/2) and summed after that conv's hook: a bend on it bends the residual).
+        c_dim: number of classes of a conditional model: ``embed`` maps a one-hot class to w_dim
+            features, normalised and concatenated to the normalised z.
     """
 
     def __init__(self, size: int, style_dim: int = 512, n_mlp: int = 8, channel_multiplier: int = 2,
                  channel_max: int = 512, channels: dict[int, int] | None = None, lr_mlp: float = 0.01,
-                 z_dim: int | None = None, conv_clamp: float | None = None):
+                 z_dim: int | None = None, conv_clamp: float | None = None, architecture: str = "skip",
+                 c_dim: int = 0):
         super().__init__()
+        if architecture not in ARCHITECTURES:
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
+        self.architecture, self.c_dim = architecture, int(c_dim)
         if size < 8 or size & (size - 1):
             raise ValueError(f"size must be a power of two >= 8, got {size}")
         self.size, self.style_dim, self.n_mlp = size, style_dim, n_mlp
@@ -190,19 +214,30 @@ class Generator(nn.Module):
         self.log_size = int(math.log2(size))
         table = channels or default_channels(size, channel_multiplier, channel_max)
         self.channels = {int(r): int(c) for r, c in table.items()}
-        dims = [self.z_dim] + [style_dim] * n_mlp
+        dims = [self.z_dim + (style_dim if self.c_dim else 0)] + [style_dim] * n_mlp
         self.style = nn.Sequential(PixelNorm(), *[
             EqualLinear(dims[i], style_dim, lr_mul=lr_mlp, activation=True) for i in range(n_mlp)])
-        ch = self.channels
+        if self.c_dim:
+            self.embed = EqualLinear(self.c_dim, style_dim)
+        ch, skip = self.channels, architecture == "skip"
         self.input = ConstantInput(ch[4])
         self.conv1 = StyledConv(ch[4], ch[4], style_dim, conv_clamp=conv_clamp)
-        self.to_rgb1 = ToRGB(ch[4], style_dim, upsample=False, conv_clamp=conv_clamp)
+        if skip:
+            self.to_rgb1 = ToRGB(ch[4], style_dim, upsample=False, conv_clamp=conv_clamp)
         self.convs, self.to_rgbs, self.noises = nn.ModuleList(), nn.ModuleList(), nn.Module()
+        gain = math.sqrt(0.5) if architecture == "resnet" else 1.0
+        if architecture == "resnet":
+            self.skips = nn.ModuleList()
         for i in range(3, self.log_size + 1):
             self.convs.append(StyledConv(ch[2 ** (i - 1)], ch[2 ** i], style_dim, upsample=True,
                                          conv_clamp=conv_clamp))
-            self.convs.append(StyledConv(ch[2 ** i], ch[2 ** i], style_dim, conv_clamp=conv_clamp))
-            self.to_rgbs.append(ToRGB(ch[2 ** i], style_dim, conv_clamp=conv_clamp))
+            self.convs.append(StyledConv(ch[2 ** i], ch[2 ** i], style_dim, conv_clamp=conv_clamp, gain=gain))
+            if skip:
+                self.to_rgbs.append(ToRGB(ch[2 ** i], style_dim, conv_clamp=conv_clamp))
+            if architecture == "resnet":
+                self.skips.append(ResidualUp(ch[2 ** (i - 1)], ch[2 ** i]))
+        if not skip:
+            self.to_rgb = ToRGB(ch[size], style_dim, upsample=False, conv_clamp=conv_clamp)
         self.num_layers = len(self.convs) + 1  # noise inputs, 4x4 included
         for i, res in enumerate(self.noise_resolutions()):
             self.noises.register_buffer(f"noise_{i}", torch.randn(1, 1, res, res))
@@ -225,9 +260,14 @@ class Generator(nn.Module):
             if isinstance(m, ModulatedConv2d):
                 m.form = form
 
-    def mapping(self, z: torch.Tensor) -> torch.Tensor:
-        """Z [N, z_dim] -> W [N, w_dim]."""
-        return self.style(z)
+    def mapping(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        """Z [N, z_dim] (+ one-hot class c [N, c_dim] for a conditional model) -> W [N, w_dim]."""
+        if not self.c_dim:
+            return self.style(z)
+        if c is None:
+            raise ValueError("conditional mapping needs a class vector c")
+        y = self.style[0](self.embed(c))  # PixelNorm of the class embedding
+        return self.style[1:](torch.cat([self.style[0](z), y], dim=1))  # [N, z_dim + w_dim] -> [N, w_dim]
 
     def make_noise(self, mode, batch: int, device, dtype=torch.float32) -> list:
         """Noise per layer: 'random' (unseeded), 'const' (stored buffers), 'none', or a list."""
@@ -242,14 +282,16 @@ class Generator(nn.Module):
         raise ValueError(f"unknown noise mode {mode!r}; expected 'random', 'const', 'none' or a list")
 
     def forward(self, z: torch.Tensor | None = None, *, w: torch.Tensor | None = None,
-                noise="random") -> torch.Tensor:
+                noise="random", c: torch.Tensor | None = None) -> torch.Tensor:
         """Image [N, 3, size, size] from ``z`` [N, z_dim] or ``w`` ([N, w_dim] or [N, num_ws, w_dim])."""
         if w is None:
-            w = self.style(z)
+            w = self.mapping(z, c)
         if w.ndim == 2:
             w = w[:, None, :].expand(-1, self.n_latent, -1)  # [N, num_ws, w_dim]
         noises = self.make_noise(noise, w.shape[0], w.device, w.dtype)
         out = self.conv1(self.input(w), w[:, 0], noises[0])
+        if self.architecture != "skip":
+            return self._forward_single_rgb(out, w, noises)
         skip = self.to_rgb1(out, w[:, 1])
         for i, to_rgb in enumerate(self.to_rgbs):
             out = self.convs[2 * i](out, w[:, 2 * i + 1], noises[2 * i + 1])
@@ -257,8 +299,50 @@ class Generator(nn.Module):
             skip = to_rgb(out, w[:, 2 * i + 3], skip)
         return skip
 
+    def layer_shapes(self) -> list[tuple[str, tuple[int, int, int]]]:
+        """(module path, output shape [C, H, W]) of every module :meth:`forward` runs that outputs a
+        4-D tensor, in call order: what a dry forward pass with hooks records, without computing.
+
+        Follows :meth:`forward` step by step (tests compare it with a real pass for several
+        architectures); subclasses that change the forward pass get the real pass instead.
+        """
+        ch, out = self.channels, []
+
+        def styled(path: str, c: int, r: int, upsample: bool) -> None:
+            out.extend([(f"{path}.conv.blur", (c, r, r))] if upsample else [])
+            out.extend((f"{path}{part}", (c, r, r)) for part in (".conv", ".noise", ".activate", ""))
+
+        out.append(("input", (ch[4], 4, 4)))
+        styled("conv1", ch[4], 4, False)
+        skip = self.architecture == "skip"
+        if skip:
+            out.extend([("to_rgb1.conv", (3, 4, 4)), ("to_rgb1", (3, 4, 4))])
+        for i in range(len(self.convs) // 2):
+            r = 2 ** (i + 3)
+            styled(f"convs.{2 * i}", ch[r], r, True)
+            styled(f"convs.{2 * i + 1}", ch[r], r, False)
+            if skip:
+                out.extend((f"to_rgbs.{i}{part}", (3, r, r)) for part in (".conv", ".upsample", ""))
+            if self.architecture == "resnet":
+                out.extend((f"skips.{i}{part}", (ch[r], r, r)) for part in (".upsample", ""))
+        if not skip:
+            out.extend([("to_rgb.conv", (3, self.size, self.size)), ("to_rgb", (3, self.size, self.size))])
+        return out
+
+    def _forward_single_rgb(self, out: torch.Tensor, w: torch.Tensor, noises: list) -> torch.Tensor:
+        """``orig`` / ``resnet``: the blocks, then one ToRGB at full resolution."""
+        for i in range(len(self.convs) // 2):
+            x = out
+            out = self.convs[2 * i](out, w[:, 2 * i + 1], noises[2 * i + 1])
+            out = self.convs[2 * i + 1](out, w[:, 2 * i + 2], noises[2 * i + 2])
+            if self.architecture == "resnet":
+                out = self.skips[i](x) + out
+        return self.to_rgb(out, w[:, self.n_latent - 1])
+
     def config(self) -> dict:
         """Constructor arguments (JSON-able) that rebuild this architecture."""
         return {"size": self.size, "style_dim": self.style_dim, "n_mlp": self.n_mlp,
                 "channels": {str(r): c for r, c in self.channels.items()}, "lr_mlp": self.lr_mlp,
-                "z_dim": self.z_dim, "conv_clamp": self.conv_clamp}
+                "z_dim": self.z_dim, "conv_clamp": self.conv_clamp,
+                **({"architecture": self.architecture} if self.architecture != "skip" else {}),
+                **({"c_dim": self.c_dim} if self.c_dim else {})}

@@ -46,6 +46,7 @@ class StyleGAN2Model:
         self._mean_w = None if mean_w is None else mean_w.detach().reshape(1, -1).float()
         self.mean_w_from_checkpoint = mean_w is not None
         self._hash: str | None = None
+        self.class_index: int | None = None  # conditional models: the class every latent is mapped with
 
     # -- description ---------------------------------------------------------------------------
     @property
@@ -69,8 +70,21 @@ class StyleGAN2Model:
         return self.module.paper_layers
 
     @property
+    def c_dim(self) -> int:
+        """Number of classes of a conditional model (0: unconditional)."""
+        return int(getattr(self.module, "c_dim", 0))
+
+    @property
     def device(self) -> torch.device:
-        return self.module.input.input.device
+        return next(self.module.parameters()).device
+
+    def set_class(self, index: int | None) -> None:
+        """Map every latent with one-hot class ``index`` (conditional models only; None clears it)."""
+        if index is not None and self.c_dim == 0:
+            raise NetbendError(f"--class {index}: model '{self.name}' is unconditional (it has no classes)")
+        if index is not None and not 0 <= int(index) < self.c_dim:
+            raise NetbendError(f"--class {index}: model '{self.name}' has classes 0-{self.c_dim - 1}")
+        self.class_index = None if index is None else int(index)
 
     @property
     def model_hash(self) -> str:
@@ -84,8 +98,7 @@ class StyleGAN2Model:
         if self._mean_w is None:
             gen = torch.Generator().manual_seed(MEAN_W_SEED)
             z = torch.randn(MEAN_W_SAMPLES, self.z_dim, generator=gen).to(self.device)
-            with torch.no_grad():
-                self._mean_w = self.module.mapping(z).mean(0, keepdim=True)
+            self._mean_w = self.mapping(z).mean(0, keepdim=True)
         return self._mean_w.to(self.device)
 
     def __repr__(self) -> str:
@@ -110,16 +123,19 @@ class StyleGAN2Model:
         """Z [N, z_dim] -> W [N, w_dim]."""
         z = self._check(z, "z", (self.z_dim,))
         with torch.no_grad():
-            return self.module.mapping(z)
+            if self.c_dim == 0:
+                return self.module.mapping(z)
+            return self.module.mapping(z, self._one_hot(z.shape[0]))
 
     def synthesize(self, z: torch.Tensor | None = None, w: torch.Tensor | None = None,
-                   truncation: float = 1.0, noise: str = "const", noise_seed: int = 0) -> torch.Tensor:
+                   truncation: float = 1.0, noise="const", noise_seed: int = 0) -> torch.Tensor:
         """Images [N, 3, H, W] (float, roughly [-1, 1]) from ``z`` or ``w``.
 
         ``w`` is [N, w_dim] or w+ [N, num_ws, w_dim]. ``truncation`` psi pulls W towards
         :attr:`mean_w` (w' = mean + psi * (w - mean); psi = 1 leaves W untouched). ``noise``:
         ``const`` (the stored noise maps), ``random`` (drawn from a CPU generator seeded with
-        ``noise_seed``, [N, 1, H, W] per layer), ``none`` (no noise).
+        ``noise_seed``, [N, 1, H, W] per layer), ``none`` (no noise), or a list of maps, one per
+        noise input, [N or 1, 1, r, r] (e.g. a projection's, :func:`load_noise_file`).
         """
         if (z is None) == (w is None):
             raise NetbendError("synthesize needs exactly one of z or w")
@@ -138,8 +154,23 @@ class StyleGAN2Model:
         """One batch-1 forward pass (seed 0, constant noise), for layer discovery."""
         return self.synthesize(z=self.latents_from_seeds([0]))
 
+    def layer_shapes(self) -> list[tuple[str, tuple[int, ...]]] | None:
+        """What :meth:`dry_run` would record, from the architecture's own table; None when the
+        generator is not exactly netbend's :class:`Generator` (then the real pass is run)."""
+        return self.module.layer_shapes() if type(self.module) is Generator else None
+
     # -- helpers -------------------------------------------------------------------------------
-    def _noise(self, mode: str, batch: int, seed: int):
+    def _one_hot(self, batch: int) -> torch.Tensor:
+        if self.class_index is None:
+            raise NetbendError(f"model '{self.name}' is conditional ({self.c_dim} classes): "
+                               f"give --class K (0-{self.c_dim - 1})")
+        c = torch.zeros(batch, self.c_dim, device=self.device)
+        c[:, self.class_index] = 1
+        return c  # [N, c_dim]
+
+    def _noise(self, mode, batch: int, seed: int):
+        if isinstance(mode, (list, tuple)):
+            return self._check_noise_maps(mode, batch)
         if mode not in NOISE_MODES:
             raise NetbendError(f"unknown noise mode '{mode}'; expected one of {', '.join(NOISE_MODES)}")
         if mode != "random":
@@ -148,9 +179,47 @@ class StyleGAN2Model:
         return [torch.randn(batch, 1, r, r, generator=gen).to(self.device)
                 for r in self.module.noise_resolutions()]
 
+    def _check_noise_maps(self, maps, batch: int) -> list[torch.Tensor]:
+        res = self.module.noise_resolutions()
+        if len(maps) != len(res):
+            raise NetbendError(f"{len(maps)} noise maps given; model '{self.name}' has {len(res)} noise inputs")
+        out = []
+        for i, (m, r) in enumerate(zip(maps, res)):
+            m = torch.as_tensor(m, dtype=torch.float32).to(self.device)
+            if m.ndim != 4 or m.shape[0] not in (1, batch) or tuple(m.shape[1:]) != (1, r, r):
+                raise NetbendError(f"noise map {i} has shape {list(m.shape)}; model '{self.name}' expects "
+                                   f"[{'1' if batch == 1 else f'{batch} or 1'}, 1, {r}, {r}]")
+            out.append(m)
+        return out
+
     def _check(self, x, label: str, *shapes: tuple[int, ...]) -> torch.Tensor:
         x = torch.as_tensor(x, dtype=torch.float32).to(self.device)
         if not any(x.ndim == len(s) + 1 and tuple(x.shape[1:]) == s for s in shapes):
             want = " or ".join(str([None, *s]) for s in shapes)
             raise NetbendError(f"{label} has shape {list(x.shape)}; model '{self.name}' expects {want}")
         return x
+
+
+class StyleGAN3Model(StyleGAN2Model):
+    """A StyleGAN3 generator (:mod:`netbend.models.stylegan3`) with the same inference interface.
+
+    It has no noise inputs (``noise`` is accepted and changes nothing). :meth:`set_view` moves the
+    whole image by transforming the Fourier features of the input layer.
+    """
+
+    def set_view(self, translate: tuple[float, float] = (0.0, 0.0), rotate: float = 0.0) -> None:
+        """Translate / rotate the image like NVlabs ``gen_images.py --translate DX,DY --rotate DEG``.
+
+        Rotation by ``rotate`` degrees, then translation by ``translate`` in the input's
+        coordinate units (the grid spans the image; NVlabs' convention); the input layer gets the
+        inverse of that transform. ``(0, 0), 0`` restores the checkpoint's own transform.
+        """
+        if tuple(translate) == (0.0, 0.0) and rotate == 0.0:
+            self.module.input.view = None
+            return
+        a = np.deg2rad(float(rotate))
+        m = np.array([[np.cos(a), np.sin(a), translate[0]], [-np.sin(a), np.cos(a), translate[1]], [0.0, 0.0, 1.0]])
+        self.module.input.view = torch.from_numpy(np.linalg.inv(m)).float().to(self.device)
+
+    def __repr__(self) -> str:
+        return super().__repr__().replace("StyleGAN2Model", "StyleGAN3Model", 1)

@@ -84,6 +84,7 @@ class TransformSpec:
     params: tuple[Param, ...] = ()
     description: str = ""
     aliases: tuple[str, ...] = field(default=())
+    origin: str = "built-in"  # "built-in", "python", "plugin FILE" or "entry point NAME (DIST)"
 
     def bind(self, raw: Any) -> dict[str, Any]:
         """Validate raw plan parameters (list, mapping, scalar or None) into kwargs."""
@@ -122,6 +123,13 @@ class TransformSpec:
 
 TRANSFORMS: dict[str, TransformSpec] = {}
 _ALIASES: dict[str, str] = {}
+_ORIGINS: list[str] = []  # innermost last: where registrations now come from (see netbend.plugins)
+
+
+def _origin(fn: Callable[..., Any]) -> str:
+    if _ORIGINS:
+        return _ORIGINS[-1]
+    return "built-in" if getattr(fn, "__module__", "").startswith("netbend.") else "python"
 
 
 def register_transform(
@@ -137,7 +145,7 @@ def register_transform(
         for n in (name, *aliases):
             if n in TRANSFORMS or n in _ALIASES:
                 raise ValueError(f"transform name '{n}' is already registered")
-        TRANSFORMS[name] = TransformSpec(name, fn, tuple(params), description, tuple(aliases))
+        TRANSFORMS[name] = TransformSpec(name, fn, tuple(params), description, tuple(aliases), _origin(fn))
         for a in aliases:
             _ALIASES[a] = name
         return fn

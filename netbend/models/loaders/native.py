@@ -25,7 +25,7 @@ from netbend.fileio import atomic_path
 FORMAT = "netbend.stylegan2"
 VERSION = 1
 META_KEY = "netbend"
-CONFIG_KEYS = {"size", "style_dim", "n_mlp", "channels", "lr_mlp", "z_dim", "conv_clamp"}
+CONFIG_KEYS = {"size", "style_dim", "n_mlp", "channels", "lr_mlp", "z_dim", "conv_clamp", "architecture", "c_dim"}
 MEAN_W_KEY = "mean_w"
 
 

@@ -16,11 +16,15 @@ NVlabs                                          netbend / rosinality
 ``...bias`` [O]                                  ``...activate.bias`` [O]
 ``...noise_const`` [r, r]                        ``noises.noise_{n}`` [1, 1, r, r]
 ``synthesis.b{r}.torgb.bias`` [3]                ``to_rgbs.{k}.bias`` [1, 3, 1, 1]
+``synthesis.b{R}.torgb.*`` (orig/resnet)          ``to_rgb.*`` (the one ToRGB, last block)
+``synthesis.b{r}.skip.weight`` (resnet)          ``skips.{k}.weight`` [O, I, 1, 1]
+``mapping.embed.weight|bias`` (c_dim > 0)        ``embed.weight|bias``
 ==============================================  ==============================================
 
 The mapping's learning-rate multiplier is read from ``fc0.bias_gain`` and ``conv_clamp`` from the
-synthesis layers. Refused: StyleGAN3 (alias-free) synthesis, conditional models (c_dim > 0),
-``resnet``/``orig`` synthesis blocks, non-RGB outputs, discriminator-only pickles.
+synthesis layers. StyleGAN3 (alias-free) generators go to :mod:`netbend.models.loaders.nvlabs_sg3`.
+The ``skip``, ``orig`` and ``resnet`` synthesis architectures and conditional models (c_dim > 0) are
+supported. Refused: non-RGB outputs, other activations or resample filters, discriminator-only pickles.
 """
 from __future__ import annotations
 
@@ -30,14 +34,19 @@ import torch
 
 from netbend.errors import NetbendError
 from netbend.models.loaders.common import build_generator
+from netbend.models.loaders.nvlabs_sg3 import build_sg3, is_stylegan3
 from netbend.models.loaders.safe_pickle import PersistentRecord, safe_load_pickle
 from netbend.models.ops import BLUR_KERNEL, make_kernel
-from netbend.models.wrapper import StyleGAN2Model
+from netbend.models.stylegan2 import ARCHITECTURES
+from netbend.models.wrapper import StyleGAN2Model, StyleGAN3Model
 
 
 def load_nvlabs(path: str | Path) -> StyleGAN2Model:
     file = Path(path)
     G = _generator_record(safe_load_pickle(file), file)
+    if is_stylegan3(G):
+        gen, mean_w = build_sg3(G, file)
+        return StyleGAN3Model(gen, name=file.stem, mean_w=mean_w, source="nvlabs-stylegan3")
     mapping, synthesis = _check_supported(G, file)
     sd, mean_w = convert_state(G.tensors(), file)
     lr_mlp = float(mapping.modules["fc0"].state.get("bias_gain", 0.01))
@@ -71,14 +80,15 @@ def _check_supported(G: PersistentRecord, file: Path):
     blocks = synthesis.modules
     if "input" in blocks or any(c.class_name == "SynthesisInput" for c in blocks.values()):
         raise NetbendError(f"{file}: StyleGAN3 (alias-free) generator; not supported yet")
-    if int(G.state.get("c_dim", 0) or 0) > 0 or "embed" in mapping.modules:
-        raise NetbendError(f"{file}: conditional model (c_dim={G.state.get('c_dim')}); not supported yet")
     if "b4" not in blocks or any(c.class_name != "SynthesisBlock" for c in blocks.values()):
         raise NetbendError(f"{file}: synthesis network is not made of StyleGAN2 blocks; not supported yet")
-    for name, block in blocks.items():
-        arch = block.state.get("architecture", "skip")
-        if arch != "skip":
-            raise NetbendError(f"{file}: StyleGAN2 '{arch}' generator (block {name}); only 'skip' is supported yet")
+    archs = {str(block.state.get("architecture", "skip")) for block in blocks.values()}
+    if len(archs) != 1 or not archs <= set(ARCHITECTURES):
+        raise NetbendError(f"{file}: synthesis blocks use architecture(s) {sorted(archs)}; "
+                           f"expected one of {', '.join(ARCHITECTURES)}")
+    c_dim = int(G.state.get("c_dim", 0) or 0)
+    if c_dim > 0 and not isinstance(mapping.modules.get("embed"), PersistentRecord):
+        raise NetbendError(f"{file}: conditional model (c_dim={c_dim}) without a mapping.embed layer")
     if int(G.state.get("img_channels", 3)) != 3:
         raise NetbendError(f"{file}: generator has {G.state.get('img_channels')} image channels; only RGB is supported")
     _check_layers(blocks, file)
@@ -106,20 +116,30 @@ def convert_state(nv: dict[str, torch.Tensor], file: Path) -> tuple[dict, torch.
         if key.startswith("mapping.fc"):
             idx, rest = key[len("mapping.fc"):].split(".", 1)
             sd[f"style.{int(idx) + 1}.{rest}"] = t.float()
+        elif key.startswith("mapping.embed."):
+            sd[key[len("mapping."):]] = t.float()
+    skip = "synthesis.b4.torgb.weight" in nv  # orig / resnet: one ToRGB, in the last block
     try:
         sd["input.input"] = nv["synthesis.b4.const"].float()[None]  # [1, C, 4, 4]
         _layer(sd, nv, "synthesis.b4.conv1", "conv1", 0)
-        _torgb(sd, nv, "synthesis.b4.torgb", "to_rgb1")
+        if skip:
+            _torgb(sd, nv, "synthesis.b4.torgb", "to_rgb1")
         k = 0
         while f"synthesis.b{2 ** (k + 3)}.conv0.weight" in nv:
             src = f"synthesis.b{2 ** (k + 3)}"
             _layer(sd, nv, f"{src}.conv0", f"convs.{2 * k}", 2 * k + 1)
             _layer(sd, nv, f"{src}.conv1", f"convs.{2 * k + 1}", 2 * k + 2)
-            _torgb(sd, nv, f"{src}.torgb", f"to_rgbs.{k}")
+            if skip:
+                _torgb(sd, nv, f"{src}.torgb", f"to_rgbs.{k}")
+            if f"{src}.skip.weight" in nv:
+                sd[f"skips.{k}.weight"] = nv[f"{src}.skip.weight"].float()  # [O, I, 1, 1]
+                sd[f"skips.{k}.upsample.kernel"] = make_kernel(BLUR_KERNEL, 4)
             k += 1
+        if not skip:
+            _torgb(sd, nv, f"synthesis.b{2 ** (k + 2)}.torgb", "to_rgb")
     except KeyError as err:
         raise NetbendError(f"{file}: NVlabs generator lacks tensor {err}; not a StyleGAN2 generator") from None
-    _add_fir_kernels(sd, k)
+    _add_fir_kernels(sd, k, skip)
     return sd, (None if mean_w is None else mean_w.float().reshape(1, -1))
 
 
@@ -144,9 +164,10 @@ def _torgb(sd, nv, src: str, dst: str) -> None:
     sd[f"{dst}.bias"] = nv[f"{src}.bias"].float().reshape(1, -1, 1, 1)
 
 
-def _add_fir_kernels(sd, n_blocks: int) -> None:
+def _add_fir_kernels(sd, n_blocks: int, skip: bool) -> None:
     """Our FIR kernel buffers (fixed [1,3,3,1] filters; NVlabs stores its own normalised copy)."""
     for k in range(n_blocks):
         sd[f"convs.{2 * k}.conv.blur.kernel"] = make_kernel(BLUR_KERNEL, 4)
-        sd[f"to_rgbs.{k}.upsample.kernel"] = make_kernel(BLUR_KERNEL, 4)
+        if skip:
+            sd[f"to_rgbs.{k}.upsample.kernel"] = make_kernel(BLUR_KERNEL, 4)
 
