@@ -241,3 +241,24 @@ def test_cli_w_plus_keyframes_cubic_and_interp_noise(tmp_path, tiny):
     diff = np.abs(frames[0].astype(int) - to_uint8(ref)[0].astype(int))
     assert diff.max() <= 1  # rendered in a batch of 6 vs alone: float rounding may move a level
     assert len(frames) == 6 and not np.array_equal(frames[0], frames[1])
+
+
+def test_per_frame_bends_on_a_1d_layer():
+    from collections import OrderedDict
+
+    from netbend.curves import Clock
+    from netbend.frames import bend_frames, resolve_at
+    from netbend.layers import ModuleModel
+
+    net = torch.nn.Sequential(OrderedDict(conv=torch.nn.Conv1d(2, 4, 3, padding=1), act=torch.nn.ReLU()))
+    model = ModuleModel(net, lambda: (torch.zeros(1, 2, 8),))
+    plan = Plan.from_dict({"transforms": [{"layer": "conv", "transform": "scalar-multiply",
+                                           "params": [{"keyframes": [[0, 1], [1, 3]]}]}]})
+    resolved = [resolve_at(plan, model, t=t, frame=i, clock=Clock(1.0)) for i, t in enumerate([0, 0.5, 1])]
+    assert [r.bends[0].layout for r in resolved] == ["NCL"] * 3
+    x = torch.randn(3, 2, 8)
+    with torch.no_grad():
+        plain = net.conv(x)
+        with bend_frames(net, resolved):
+            out = net.conv(x)
+    torch.testing.assert_close(out, plain * torch.tensor([1.0, 2.0, 3.0])[:, None, None])
