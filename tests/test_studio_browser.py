@@ -70,6 +70,7 @@ def browser(downloads):
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1400,1020", "--force-device-scale-factor=1"):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                            "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(driver_path), options=opts)
@@ -151,6 +152,8 @@ def test_add_bend_move_slider_export_and_generate_the_same(studio, browser, down
         studio_raw = np.load(io.BytesIO(r.read()))
     assert np.array_equal(np.load(tmp_path / "raw.npy"), studio_raw)  # bit for bit
     assert browser.execute_script("return netbend.errors") == []
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []  # no script error, no failed request
 
 
 def test_bad_input_shows_the_cli_message_and_keeps_the_image(studio, browser):
