@@ -260,9 +260,13 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         hub.render_loop.submit((hub.version, hub.state, "", None))
         try:
             while True:
-                msg = await ws.receive_json()
+                try:
+                    msg = json.loads(await ws.receive_text())
+                except ValueError:
+                    msg = None
                 if not isinstance(msg, dict) or msg.get("type") != "state":
-                    await ws.send_text(json.dumps({"type": "error", "message": "unknown message"}))
+                    await ws.send_text(json.dumps({"type": "error", "message": "websocket: expected a JSON "
+                                                   "message {\"type\": \"state\", \"state\": {...}}"}))
                     continue
                 try:
                     await hub.apply(msg.get("state"), origin=client, rid=msg.get("rid"))
@@ -270,7 +274,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
                     await ws.send_text(json.dumps({"type": "error", "message": str(err),
                                                    "rid": msg.get("rid"), "origin": client,
                                                    "state": hub.state.to_dict()}))
-        except (WebSocketDisconnect, RuntimeError, ValueError):
+        except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             hub.clients.pop(ws, None)
