@@ -13,7 +13,6 @@ import shlex
 import shutil
 import time
 import urllib.request
-from pathlib import Path
 
 import numpy as np
 import pytest
