@@ -521,3 +521,25 @@ def test_the_command_serves_the_page_and_listens_for_osc(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_uploads_live_in_a_temporary_folder_removed_at_shutdown(engine):
+    bg = Background(create_app(Hub(engine)))
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((1, engine.model.z_dim), "f4"))
+    status, body = post(bg.url + "api/import/latent?kind=z", buf.getvalue(), raw=True)
+    assert status == 200
+    path = engine.latent_files[json.loads(body)["id"]]
+    assert path.is_file() and path.parent.name.startswith("netbend-studio-")
+    import http.client
+    from urllib.parse import urlparse
+
+    conn = http.client.HTTPConnection(urlparse(bg.url).hostname, urlparse(bg.url).port, timeout=30)
+    conn.putrequest("POST", "/api/import/latent?kind=z")
+    conn.putheader("Content-Length", str(64 * 2**20 + 1))
+    conn.endheaders()  # refused on the header, before a byte of the body is read
+    res = conn.getresponse()
+    assert res.status == 400 and json.loads(res.read())["error"] == "upload: larger than the 64 MB limit"
+    conn.close()
+    bg.stop()
+    assert not path.parent.exists()

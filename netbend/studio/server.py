@@ -87,12 +87,15 @@ async def _json_body(request: Request) -> Any:
 
 
 async def _body(request: Request) -> bytes:
-    data = b""
+    too_big = NetbendError(f"upload: larger than the {MAX_UPLOAD // 2**20} MB limit")
+    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD:
+        raise too_big
+    data = bytearray()
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_UPLOAD:
-            raise NetbendError(f"upload: larger than the {MAX_UPLOAD // 2**20} MB limit")
-    return data
+            raise too_big
+    return bytes(data)
 
 
 def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = None,
@@ -114,6 +117,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
     async def info(request: Request) -> Response:
         data = hub.engine.info()
         data["osc"] = osc_addresses(hub.state, osc_map)
+        data["max_upload"] = MAX_UPLOAD
         return JSONResponse(data)
 
     async def state(request: Request) -> Response:

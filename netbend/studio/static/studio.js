@@ -287,6 +287,7 @@ async function savePNG() {
   } catch (err) { showError(err.message); }
 }
 async function upload(path, file, params) {
+  if (file.size > NB.info.max_upload) throw new Error(`upload: larger than the ${NB.info.max_upload / 2 ** 20} MB limit`);
   return (await call(path, { body: await file.arrayBuffer(), params: { name: file.name, ...params }, raw: true })).json();
 }
 function setZoom() {
