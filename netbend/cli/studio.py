@@ -14,7 +14,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 @click.command("studio")
 @model_option
 @click.option("--clusters", "clusters_path", type=click.Path(), default=None,
-              help="Cluster file (default: the built-in model's shipped clusters).")
+              help="Cluster file (default: the model's own, if it has one).")
 @click.option("--preset", "preset_path", type=click.Path(dir_okay=False), default=None,
               help="Start from this state or plan file (YAML/JSON).")
 @click.option("--presets", "presets_dir", type=click.Path(file_okay=False), default=None,

@@ -21,7 +21,7 @@ import yaml
 from PIL import Image
 
 from netbend.bending import resolve_plan
-from netbend.clusters import ClusterSet, load_clusters
+from netbend.clusters import ClusterSet, find_model_clusters, load_clusters
 from netbend.errors import NetbendError
 from netbend.generate import render
 from netbend.latents import Latents, from_file, walk
@@ -31,7 +31,6 @@ from netbend.plan import Plan
 from netbend.studio.state import StudioState
 from netbend.transforms import TRANSFORMS
 
-DEFAULT_CLUSTERS = Path(__file__).resolve().parent.parent / "clustering" / "default_faces_clusters.json"
 
 
 @dataclass(frozen=True)
@@ -73,10 +72,9 @@ class Engine:
         if not hasattr(self.model, "synthesize"):
             raise NetbendError(f"--model {model_path}: {self.model.name} is an audio model; the studio "
                                "bends image generators")
-        if clusters_path is None and model_path is None:
-            clusters_path = str(DEFAULT_CLUSTERS)
-        self.clusters_path = clusters_path
-        self.clusters: ClusterSet | None = load_clusters(clusters_path) if clusters_path else None
+        self.clusters: ClusterSet | None = (load_clusters(clusters_path) if clusters_path
+                                            else find_model_clusters(self.model, model_path))
+        self.clusters_path = self.clusters.source if self.clusters is not None else None
         self.layers = list_layers(self.model)
         self.workdir = workdir
         self.latent_files: dict[str, Path] = {}
