@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 import torch
-from PIL import Image
 
 from netbend.audio.autoencode import Encoded, PhaseOptions, encode_audio, reconstruct
 from netbend.audio.loudness import match_level, rms
