@@ -66,6 +66,8 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
       netbend generate --config fig3_stochastic --seeds 0-3 --dry-run
       netbend generate --config fig3_stochastic --seeds 0-3 --variations 4 --grid --scale 4 --out out/sheet
       netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy --out out/ffhq
+      netbend generate --w examples/images/face_w.npy --noise-file examples/images/face_noise.safetensors \
+        --config examples/only_eyes.yaml --out out/face_bent
     """
     from netbend.models import load_model
 
