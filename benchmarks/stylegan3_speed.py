@@ -4,7 +4,8 @@ Builds an NVlabs ``stylegan3`` Generator (config T or R, random weights) with NV
 a local clone given on the command line, pickles it as their training loop does, loads that pickle
 with netbend's restricted loader, checks both give the same image, then times synthesis from the
 same w, the two interleaved (so load from other processes hits both alike; the fastest of
-``--repeats`` runs after ``--warmup`` untimed ones). NVlabs falls back to its reference ops on CPU
+``--repeats`` runs after ``--warmup`` untimed ones). Each layer's input magnitude is calibrated first
+(:func:`calibrate`), as training would have done. NVlabs falls back to its reference ops on CPU
 (``filtered_lrelu`` -> ``_filtered_lrelu_ref``: zero-insertion upsampling and full-resolution FIR
 filtering). Their ``dnnlib`` imports ``requests`` and ``conv2d_gradfix`` imports ``pkg_resources``:
 give a folder with stubs of both as ``--stubs`` (nothing is downloaded). Example:
@@ -35,8 +36,24 @@ def nvlabs_generator(repo: Path, stubs: Path, config: str, size: int, scale: flo
     kw = dict(CONFIGS[config])
     kw["channel_base"], kw["channel_max"] = int(kw["channel_base"] * scale), int(kw["channel_max"] * scale)
     torch.manual_seed(0)
-    return Generator(z_dim=512, c_dim=0, w_dim=512, img_resolution=size, img_channels=3,
-                     mapping_kwargs=dict(num_layers=2), **kw).eval().requires_grad_(False)
+    G = Generator(z_dim=512, c_dim=0, w_dim=512, img_resolution=size, img_channels=3,
+                  mapping_kwargs=dict(num_layers=2), **kw).eval().requires_grad_(False)
+    calibrate(G)
+    return G
+
+
+def calibrate(G) -> None:
+    """Set each layer's magnitude_ema to its input's mean square, as training would: at random init
+    (magnitude_ema = 1) activations blow up and the clamps saturate, which would make the images
+    agree trivially."""
+    def set_magnitude(layer, inputs):
+        layer.magnitude_ema.copy_(inputs[0].float().square().mean())
+
+    handles = [getattr(G.synthesis, n).register_forward_pre_hook(set_magnitude) for n in G.synthesis.layer_names]
+    with torch.no_grad():
+        G(torch.randn(2, G.z_dim), None)
+    for h in handles:
+        h.remove()
 
 
 def time_both(G, ours, ws, repeats: int, warmup: int) -> dict:
