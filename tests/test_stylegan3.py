@@ -118,6 +118,8 @@ def test_clustering_runs_on_sg3_layers(pickles, tmp_path):
 
 
 def test_conditional_needs_a_class_in_range(pickles):
+    res = CliRunner().invoke(main, ["layers", "--model", str(pickles["sg3_r"])])  # shapes need no class
+    assert res.exit_code == 0 and "L0_28_32" in res.output, res.output
     model = load_model(pickles["sg3_r"])
     z = model.latents_from_seeds([0])
     with pytest.raises(NetbendError, match=r"conditional \(4 classes\): give --class K \(0-3\)"):

@@ -151,8 +151,15 @@ class StyleGAN2Model:
             return self.module(w=w, noise=noises)
 
     def dry_run(self) -> torch.Tensor:
-        """One batch-1 forward pass (seed 0, constant noise), for layer discovery."""
-        return self.synthesize(z=self.latents_from_seeds([0]))
+        """One batch-1 forward pass (seed 0, constant noise), for layer discovery (a conditional
+        model without a chosen class uses class 0: shapes do not depend on it)."""
+        if self.c_dim == 0 or self.class_index is not None:
+            return self.synthesize(z=self.latents_from_seeds([0]))
+        self.class_index = 0
+        try:
+            return self.synthesize(z=self.latents_from_seeds([0]))
+        finally:
+            self.class_index = None
 
     def layer_shapes(self) -> list[tuple[str, tuple[int, ...]]] | None:
         """What :meth:`dry_run` would record, from the architecture's own table; None when the
