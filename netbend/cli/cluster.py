@@ -248,7 +248,8 @@ def import_cmd(src, dest):
 @layers_option
 @click.option("--n-latents", type=int, default=32, show_default=True,
               help="Evaluation latents (disjoint from training and general-purpose ones).")
-@click.option("--random-draws", type=int, default=3, show_default=True)
+@click.option("--random-draws", type=int, default=8, show_default=True,
+              help="Random groupings of the same sizes (the spread of specificity is over them).")
 @click.option("--raw-latents", type=int, default=64, show_default=True,
               help="Latents whose maps the raw-map k-means baseline clusters.")
 @click.option("--max-side", type=int, default=16, show_default=True,
