@@ -94,7 +94,9 @@ def _from_ours(data: Mapping[str, Any], source: str) -> ClusterSet:
 
 def load_clusters(path: str | os.PathLike) -> ClusterSet:
     """Read a cluster file in our JSON format or the original project's YAML format."""
-    path = Path(path)
+    from netbend.examples import resolve
+
+    path = resolve(path)
     if not path.is_file():
         raise NetbendError(f"{path}: cluster file not found")
     try:

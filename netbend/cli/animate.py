@@ -66,7 +66,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
-    from netbend.animate import assemble, first_difference, parse_range, render_to_folder
+    from netbend.animate import assemble, parse_range, render_to_folder
     from netbend.video import output_kind, require_ffmpeg
 
     kind = output_kind(out_path)

@@ -60,13 +60,20 @@ class ClusterScore:
         return self.locality / self.area if self.area > 0 else float("nan")
 
 
-def face_masks(model: Any, seeds: Sequence[int]) -> tuple[torch.Tensor, tuple[str, ...]]:
-    """Part masks ``[N, P, H, W]`` of the renderer faces the default face model draws."""
-    from netbend.faces import LABELS, N_PARAMS, faces_for_latents
+def part_masks_check(model: Any) -> None:
+    """Evaluation needs the renderer's part masks: only for the default face model."""
+    from netbend.faces import N_PARAMS
 
     if getattr(model, "z_dim", None) != N_PARAMS:
         raise NetbendError(f"{getattr(model, 'name', 'model')}: evaluation needs part masks, which "
                            "only the default face model has (its z maps to renderer parameters)")
+
+
+def face_masks(model: Any, seeds: Sequence[int]) -> tuple[torch.Tensor, tuple[str, ...]]:
+    """Part masks ``[N, P, H, W]`` of the renderer faces the default face model draws."""
+    from netbend.faces import LABELS, faces_for_latents
+
+    part_masks_check(model)
     z = model.latents_from_seeds(list(seeds)).cpu()
     _, labels = faces_for_latents(z, size=model.resolution)
     lab = torch.from_numpy(labels.astype(np.int64))  # [N, H, W]

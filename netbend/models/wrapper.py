@@ -157,8 +157,7 @@ class StyleGAN2Model:
     def layer_shapes(self) -> list[tuple[str, tuple[int, ...]]] | None:
         """What :meth:`dry_run` would record, from the architecture's own table; None when the
         generator is not exactly netbend's :class:`Generator` (then the real pass is run)."""
-        skip = type(self.module) is Generator and self.module.architecture == "skip"
-        return self.module.layer_shapes() if skip else None
+        return self.module.layer_shapes() if type(self.module) is Generator else None
 
     # -- helpers -------------------------------------------------------------------------------
     def _one_hot(self, batch: int) -> torch.Tensor:
