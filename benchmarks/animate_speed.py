@@ -111,4 +111,6 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    from netbend.errors import run_script
+
+    run_script(main)
