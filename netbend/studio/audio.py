@@ -23,7 +23,7 @@ from netbend.audio.figures import colorize
 from netbend.audio.io import Audio, read_audio
 from netbend.audio.synth import render_clip
 from netbend.bending import resolve_plan
-from netbend.clusters import ClusterSet, load_clusters
+from netbend.clusters import ClusterSet, find_model_clusters, load_clusters
 from netbend.errors import NetbendError
 from netbend.layers import list_layers
 from netbend.studio.engine import describe_layers, describe_transforms, png_bytes
@@ -66,8 +66,9 @@ class AudioEngine:
         self.lock = threading.RLock()
         self.model_path, self.device = model_path, device
         self.model = load_audio_model(model_path, device=device)
-        self.clusters_path = clusters_path
-        self.clusters: ClusterSet | None = load_clusters(clusters_path) if clusters_path else None
+        self.clusters: ClusterSet | None = (load_clusters(clusters_path) if clusters_path
+                                            else find_model_clusters(self.model, model_path))
+        self.clusters_path = self.clusters.source if self.clusters is not None else None
         self.layers = list_layers(self.model)
         self.latent_files: dict[str, Path] = {}
         rate = self.model.spec.sample_rate
