@@ -10,6 +10,7 @@ import yaml
 from tqdm import tqdm
 
 from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.model_options import model_setup_options, parse_view, setup_model
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
@@ -48,9 +49,10 @@ OWN_FILES = ("run.yaml",)
 @ray_options
 @click.option("--keep-frames", is_flag=True, help="Keep the PNG frames folder after encoding.")
 @click.option("--dry-run", is_flag=True, help="Validate everything, print the clip and frame 0's plan, write nothing.")
+@model_setup_options(curves=True)
 def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
                 fps, audio_path, truncation, noise, seed, batch_size, device, out_path, frames_range, resume, overwrite,
-                ray_address, workers, keep_frames, dry_run) -> None:
+                ray_address, workers, keep_frames, dry_run, class_index, translate, rotate) -> None:
     """Render a video of bending over time.
 
     Frames follow a latent path through keyframes (--seeds in order, --latents or --w); any number
@@ -69,8 +71,10 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, parse_range, render_to_folder
+    from netbend.examples import resolve
     from netbend.video import output_kind, require_ffmpeg
 
+    audio_path = str(resolve(audio_path)) if audio_path else None  # or a shipped clip
     kind = output_kind(out_path)
     if kind == "mp4":
         require_ffmpeg()
@@ -78,7 +82,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
     folder = out if kind == "png" else Path(f"{out_path}.frames")
     clip, model, settings = _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop,
                                    n_frames, duration, fps, audio_path, truncation, noise, seed, batch_size,
-                                   device)
+                                   device, class_index, translate, rotate)
     wanted = parse_range(frames_range, clip.frames)
     distributed = ray_settings(ray_address, workers, model.device)
     if dry_run:
@@ -124,7 +128,8 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
 
 
 def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-           fps, audio_path, truncation, noise, seed, batch_size, device):
+           fps, audio_path, truncation, noise, seed, batch_size, device, class_index=None, translate=None,
+           rotate=None):
     """Validate every option and load what the clip needs: (clip, model, settings for run.yaml)."""
     import numpy as np
 
@@ -159,6 +164,8 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     model = load_model(model_path, device=pick_device(device))
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; animate renders images")
+    model_settings = setup_model(model, class_index, None, None)
+    view = parse_view(model, translate, rotate)
     clusters = clusters_for(model, model_path, clusters_path, [plan],
                             say=lambda line: click.echo(line, err=True))
     if z_path or w_path:
@@ -170,7 +177,8 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     if interp == "cubic" and kind == "z":
         keys, kind = model.mapping(keys), "w"  # the spline runs through the keyframes' w
     path = LatentPath(kind, keys.detach().cpu().numpy(), interp, loop, frames)
-    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio)
+    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio,
+                view=view)
     from netbend import __version__
 
     source = ({"seeds": [int(s) for s in latents.seeds]} if latents.seeds[0] is not None
@@ -181,7 +189,10 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
                 "source_plan": plan.to_dict(), "clusters": clusters.source if clusters else None,
                 "latents": source, "interp": interp, "loop": loop, "frames": frames, "fps": fps,
                 "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size,
-                "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)}}
+                "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)},
+                **model_settings,
+                **({} if view is None else {"translate": [curve_to_yaml(v) for v in view[:2]],
+                                            "rotate": curve_to_yaml(view[2])})}
     return clip, model, settings
 
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import apply_threads, overwrite_option
+from netbend.cli.common import apply_threads, overwrite_option, plugin_settings
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
@@ -309,7 +309,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
                 **describe(enc, model), "match_loudness": match_loudness, "gain_db": gain_db,
-                "input_rms": round(rms(audio_in.samples), 6), "levels": levels}
+                "input_rms": round(rms(audio_in.samples), 6), "levels": levels, **plugin_settings()}
     stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
     for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
@@ -370,7 +370,8 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
         units = sample_units(model, seed_list, r, length)  # [S, frames, bins]
         for s, unit in zip(seed_list, units):
             name = f"seed{s:04d}_var{r.variation:02d}.wav"
-            y, level = match_level(unit_to_audio(model, unit, length, options),
+            full = max(length, model.spec.window_samples)  # a shorter clip: one window, trimmed
+            y, level = match_level(unit_to_audio(model, unit, full, options)[:length],
                                    SAMPLE_RMS if match_loudness else None, gain_db)
             write_audio(out / name, y, model.spec.sample_rate)
             outputs.append(name)
@@ -384,7 +385,7 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum,
                 "duration": length / model.spec.sample_rate, "match_loudness": match_loudness,
-                "gain_db": gain_db, "levels": levels}
+                "gain_db": gain_db, "levels": levels, **plugin_settings()}
     _write_run(out / "run.yaml", settings, resolved, outputs)
     click.echo(f"wrote {len(outputs)} clips to {out}/ ({_describe_levels(levels)})")
 

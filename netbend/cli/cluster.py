@@ -19,6 +19,10 @@ layers_option = click.option("--layers", default=None,
                                   "(default: the model's numbered layers, else every layer).")
 dry_run_option = click.option("--dry-run", is_flag=True,
                                help="Check the inputs and the output, print what would be done, stop.")
+method_option = click.option("--method", type=click.Choice(["paper", "ward", "spectral"]), default="paper",
+                             show_default=True,
+                             help="How the embeddings are clustered: the paper's k-means, Ward "
+                                  "agglomerative or spectral (docs/clusters.md has the measured levers).")
 seed_option = click.option("--seed", default=0, show_default=True, type=int,
                            help="Seed of the dataset latents, CNN initialisation and k-means.")
 
@@ -193,9 +197,10 @@ def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, re
 @click.option("--k", type=int, default=None, help="Clusters per layer (default: the tables').")
 @click.option("--restarts", type=int, default=1, show_default=True,
               help="Forgy initialisations; the lowest inertia wins.")
+@method_option
 @dry_run_option
 def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, latent_seed, k,
-               restarts, dry_run):
+               restarts, method, dry_run):
     """Embed each feature with its layer's CNN and cluster the embeddings with k-means.
 
     \b
@@ -215,7 +220,7 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
                    f"with k = {k or ', '.join(str(e.k) for e in embedders.values())} and write {out}")
         return
     cs = assign(model, cnn_dir, _layers(layers), mode=mode, n_general=n_general,
-                latent_seed=latent_seed, k=k, seed=seed, restarts=restarts)
+                latent_seed=latent_seed, k=k, seed=seed, restarts=restarts, method=method)
     save_clusters(cs, out)
     click.echo(f"{out}: " + ", ".join(f"layer {key}: {[len(c) for c in v]}"
                                       for key, v in cs.layers.items()))
@@ -239,12 +244,13 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
 @click.option("--n-train", type=int, default=None)
 @click.option("--n-test", type=int, default=None)
 @click.option("--max-side", type=int, default=None)
+@method_option
 @overwrite_option
 @ray_options
 @click.option("--dry-run", is_flag=True, help="Print the per-layer settings as a table and stop.")
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the settings as JSON.")
 def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent_seed, k, epochs,
-            lr, n_train, n_test, max_side, overwrite, ray_address, workers, dry_run, as_json):
+            lr, n_train, n_test, max_side, method, overwrite, ray_address, workers, dry_run, as_json):
     """All steps: dataset, CNN training, embedding, k-means, cluster file (each resumes).
 
     --dry-run prints a table of what each layer gets (map sizes, CNN depth, k, batch size).
@@ -272,7 +278,7 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
         raise NetbendError("--json goes with --dry-run")
     with session(opts):
         cs, timing = run_pipeline(model, out_dir, preset=p, layers=_layers(layers), seed=seed, mode=mode,
-                                  latent_seed=latent_seed, k=k, out=out,
+                                  latent_seed=latent_seed, k=k, out=out, method=method,
                                   executors=_executors(opts, model_path, model))
     from netbend.fileio import atomic_write_text
 
@@ -358,7 +364,8 @@ def import_cmd(src, dest):
 @layers_option
 @click.option("--n-latents", type=int, default=32, show_default=True,
               help="Evaluation latents (disjoint from training and general-purpose ones).")
-@click.option("--random-draws", type=int, default=3, show_default=True)
+@click.option("--random-draws", type=int, default=8, show_default=True,
+              help="Random groupings of the same sizes (the spread of specificity is over them).")
 @click.option("--raw-latents", type=int, default=64, show_default=True,
               help="Latents whose maps the raw-map k-means baseline clusters.")
 @click.option("--max-side", type=int, default=16, show_default=True,

@@ -9,7 +9,8 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, overwrite_option, pick_device, scale_options
+from netbend.cli.common import (device_option, model_option, overwrite_option, pick_device, plugin_settings,
+                                scale_options)
 from netbend.cli.model_options import model_setup_options, setup_model
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.clusters import clusters_for
@@ -70,6 +71,8 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
       netbend generate --config fig3_stochastic --seeds 0-3 --dry-run
       netbend generate --config fig3_stochastic --seeds 0-3 --variations 4 --grid --scale 4 --out out/sheet
       netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy --out out/ffhq
+      netbend generate --w examples/images/face_w.npy --noise-file examples/images/face_noise.safetensors \
+        --config examples/only_eyes.yaml --out out/face_bent
       netbend generate --seeds 0-7 --batch-size 4 --ray local --workers 2 --out out/ray
     """
     from netbend.models import load_model
@@ -104,7 +107,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
                 "clusters": clusters.source if clusters else None, "seed": seed,
                 "truncation": truncation, "noise": str(noise_path) if noise_path else noise,
                 "variations": variations, "batch_size": batch_size, **model_settings,
-                **({"scale": scale, "scale_filter": scale_filter} if scale > 1 else {})}
+                **({"scale": scale, "scale_filter": scale_filter} if scale > 1 else {}), **plugin_settings()}
     if resume:
         _check_resume(out, settings, plan)
     atomic_write_text(out / "run.yaml", yaml.safe_dump({**settings, "source_plan": plan.to_dict()},

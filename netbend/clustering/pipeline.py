@@ -110,8 +110,9 @@ def train_one(root: str, cnn_dir: str, preset: Preset, seed: int, progress: bool
 
 def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = None, *, mode: str = "general",
            n_general: int = 64, latent_seed: int = 0, k: int | None = None, seed: int = 0,
-           restarts: int = 1, settings: dict[str, Any] | None = None) -> ClusterSet:
-    """Embed every layer's features and cluster them (``mode``: 'general' or 'sample')."""
+           restarts: int = 1, settings: dict[str, Any] | None = None, method: str = "paper") -> ClusterSet:
+    """Embed every layer's features and cluster them (``mode``: 'general' or 'sample';
+    ``method``: how the embeddings are clustered, see :mod:`.methods`)."""
     if mode not in MODES:
         raise NetbendError(f"--mode: must be one of {', '.join(MODES)}, got '{mode}'")
     embedders = load_embedders(cnn_dir, keys)
@@ -119,7 +120,7 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
              else list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + n_general)))
     emb = embed_seeds(model, embedders, seeds)
     ks = {key: k or e.k for key, e in embedders.items()}
-    clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts)
+    clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts, method=method)
     meta = {"model": getattr(model, "name", "?"), "model_hash": getattr(model, "model_hash", "?"),
             "method": "cnn-embedding", "mode": mode, "seed": seed,
             "latents": ({"seed": latent_seed} if mode == "sample"
@@ -127,14 +128,16 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
             "k": ks, "paths": {key: e.path for key, e in embedders.items()},
             "val_accuracy": {key: e.val_accuracy for key, e in embedders.items()},
             "settings": settings or {}}
+    if method != "paper":  # paper-method files stay byte for byte what they were
+        meta["clustering"] = method
     return ClusterSet(clusters, meta, source=str(cnn_dir))
 
 
 def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str = "default",
                  layers: Sequence[int | str] | None = None, seed: int = 0, mode: str = "general",
                  latent_seed: int = 0, k: int | None = None, progress: bool = True,
-                 out: str | os.PathLike | None = None, executors: tuple[Executor, Executor] | None = None
-                 ) -> tuple[ClusterSet, dict[str, Any]]:
+                 out: str | os.PathLike | None = None, method: str = "paper",
+                 executors: tuple[Executor, Executor] | None = None) -> tuple[ClusterSet, dict[str, Any]]:
     """All steps; writes the cluster file (default ``out_dir/clusters.json``).
 
     ``executors``: (dataset chunks, layer trainings), see :func:`train_all`; default: here.
@@ -154,7 +157,7 @@ def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str
     t1 = time.perf_counter()
     clusters = assign(model, out_dir / "cnn", list(ds.layers), mode=mode,
                       n_general=preset.n_general or preset.n_train, latent_seed=latent_seed, k=k,
-                      seed=seed, restarts=preset.kmeans_restarts,
+                      seed=seed, restarts=preset.kmeans_restarts, method=method,
                       settings={"preset": preset.to_dict(), "dataset_seed": seed})
     timing["assign_wall_s"] = time.perf_counter() - t1
     timing["total_wall_s"] = time.perf_counter() - t0
