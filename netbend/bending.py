@@ -24,6 +24,7 @@ from torch import nn
 from netbend.clusters import ClusterSet
 from netbend.errors import NetbendError
 from netbend.layers import find_layer
+from netbend.layouts import check_transform, from_maps, to_maps
 from netbend.plan import Plan
 from netbend.selection import entry_rng, select_features
 from netbend.transforms import TransformSpec, get_transform
@@ -38,13 +39,15 @@ class Bend:
     transform: TransformSpec
     params: dict[str, Any]
     indices: tuple[int, ...] | None  # None: every feature of the layer
+    layout: str = "NCHW"  # of the layer's output; 1-D layouts are bent as [N, C, 1, L] maps
 
     def apply(self, out: torch.Tensor) -> torch.Tensor:
+        maps = to_maps(out, self.layout)  # [N, C, H, W]
         if self.indices is None:
-            return self._call(out)
+            return from_maps(self._call(maps), self.layout)
         idx = torch.as_tensor(self.indices, device=out.device)
-        new = self._call(out.index_select(1, idx))  # [N, k, H, W]
-        return out.index_copy(1, idx, new)
+        new = self._call(maps.index_select(1, idx))  # [N, k, H, W]
+        return from_maps(maps.index_copy(1, idx, new), self.layout)
 
     def _call(self, x: torch.Tensor) -> torch.Tensor:
         y = self.transform.fn(x, **self.params)
@@ -90,13 +93,14 @@ def resolve_plan(plan: Plan, model: Any, *, seed: int = 0, variation: int = 0,
     for i, entry in enumerate(plan.transforms):
         where = f"{plan.source}: transforms[{i}]."
         info = find_layer(model, entry.layer, where=where)
+        check_transform(entry.transform, dict(entry.params), info.layout, info.path, where)
         idx = select_features(entry, info.channels, rng=entry_rng(seed, variation, i),
                               clusters=clusters, layer_path=info.path, where=where)
         if idx.size == 0:
             raise NetbendError(f"{where}features: the selection is empty")
         full = idx.size == info.channels and entry.features == "all"
         bends.append(Bend(info.path, entry.layer, get_transform(entry.transform), dict(entry.params),
-                          None if full else tuple(int(i) for i in idx)))
+                          None if full else tuple(int(i) for i in idx), info.layout))
     return ResolvedPlan(tuple(bends), seed, variation)
 
 
@@ -113,17 +117,19 @@ def bend(module: nn.Module, resolved: ResolvedPlan | None) -> Iterator[nn.Module
                 target = module.get_submodule(path)
             except AttributeError:
                 raise NetbendError(f"no module '{path}' in {type(module).__name__}") from None
-            handles.append(target.register_forward_hook(_hook(path, tuple(bends))))
+            handles.append(target.register_forward_hook(_hook(path, tuple(bends), bends[0].layout)))
         yield module
     finally:
         for h in handles:
             h.remove()
 
 
-def _hook(path: str, bends: tuple[Bend, ...]):
+def _hook(path: str, bends: tuple[Bend, ...], layout: str = "NCHW"):
+    rank = 4 if layout == "NCHW" else 3
+
     def apply(_module: nn.Module, _inputs: Any, out: Any) -> torch.Tensor:
-        if not isinstance(out, torch.Tensor) or out.dim() != 4:
-            raise NetbendError(f"layer '{path}' does not output an [N, C, H, W] tensor")
+        if not isinstance(out, torch.Tensor) or out.dim() != rank:
+            raise NetbendError(f"layer '{path}' does not output a {rank}-D ({layout}) tensor")
         for b in bends:
             out = b.apply(out)
         return out

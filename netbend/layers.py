@@ -1,7 +1,8 @@
 """List a model's bendable layers: path, output shape, channels and paper layer number.
 
 One dry forward pass with a hook on every submodule records each module whose output is a
-4-D ``[N, C, H, W]`` tensor: those are the layers a plan can bend. A model whose
+4-D ``[N, C, H, W]`` or 3-D ``[N, C, L]`` / ``[N, T, D]`` tensor (layouts: :mod:`netbend.layouts`):
+those are the layers a plan can bend. A model whose
 architecture knows those shapes itself (``model.layer_shapes()``, netbend's StyleGAN2) skips
 the pass: a 256 px generator's pass costs about as much as rendering one image.
 """
@@ -15,17 +16,20 @@ import torch
 from torch import nn
 
 from netbend.errors import NetbendError, closest
+from netbend.layouts import LAYOUTS, LayoutTracker, feature_count
 
 
 @dataclass(frozen=True)
 class LayerInfo:
     path: str
-    shape: tuple[int, ...]  # output shape without the batch dimension: (C, H, W)
+    shape: tuple[int, ...]  # output shape without the batch dimension: (C, H, W), (C, L) or (T, D)
     number: int | None = None  # the paper's layer number, where the model has one
+    layout: str = "NCHW"  # NCHW, NCL or NTD: see netbend.layouts
 
     @property
     def channels(self) -> int:
-        return self.shape[0]
+        """Number of features (C, or D for token layers)."""
+        return feature_count(self.shape, self.layout)
 
 
 class ModuleModel:
@@ -35,8 +39,13 @@ class ModuleModel:
     """
 
     def __init__(self, module: nn.Module, example: Callable[[], tuple[Any, ...]],
-                 paper_layers: Mapping[int, str] | None = None, name: str = "module"):
+                 paper_layers: Mapping[int, str] | None = None, name: str = "module",
+                 layouts: Mapping[str, str] | None = None):
         self.module = module
+        self.layer_layouts = dict(layouts or {})  # module path -> NCL / NTD, overriding the rule
+        for path, layout in self.layer_layouts.items():
+            if layout not in LAYOUTS:
+                raise NetbendError(f"layout of '{path}' must be one of {', '.join(LAYOUTS)}, got {layout!r}")
         self.example = example
         self.paper_layers = dict(paper_layers or {})
         self.name = name
@@ -51,7 +60,7 @@ _CACHE: "weakref.WeakKeyDictionary[nn.Module, tuple[LayerInfo, ...]]" = weakref.
 
 
 def list_layers(model: Any, *, refresh: bool = False) -> tuple[LayerInfo, ...]:
-    """Every module of ``model.module`` whose output is [N, C, H, W], in call order."""
+    """Every module of ``model.module`` whose output is [N, C, H, W], [N, C, L] or [N, T, D], in call order."""
     module: nn.Module = model.module
     if not refresh and module in _CACHE:
         return _CACHE[module]
@@ -71,13 +80,15 @@ def dry_run_layers(model: Any) -> tuple[LayerInfo, ...]:
     numbers = {path: n for n, path in getattr(model, "paper_layers", {}).items()}
     seen: dict[str, LayerInfo] = {}
     handles = []
+    tracker = LayoutTracker(getattr(model, "layer_layouts", None))
     for path, sub in module.named_modules():
         if not path:
             continue
 
-        def record(_m, _inp, out, path=path):
-            if isinstance(out, torch.Tensor) and out.dim() == 4 and path not in seen:
-                seen[path] = LayerInfo(path, tuple(out.shape[1:]), numbers.get(path))
+        def record(m, inp, out, path=path):
+            if isinstance(out, torch.Tensor) and out.dim() in (3, 4) and path not in seen:
+                layout = tracker.layout(path, m, inp, out)
+                seen[path] = LayerInfo(path, tuple(out.shape[1:]), numbers.get(path), layout)
 
         handles.append(sub.register_forward_hook(record))
     try:

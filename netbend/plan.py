@@ -78,7 +78,7 @@ class PlanEntry(BaseModel):
             raise ValueError("each entry must be a mapping with keys " + ", ".join(ENTRY_KEYS))
         data = dict(data)
         for key in data:
-            if key not in ENTRY_KEYS and key not in ("feature_param", "except_", "curves"):
+            if key not in ENTRY_KEYS and key not in ("feature_param", "except_"):
                 raise _KeyError(key, f"unknown key '{key}'" + closest(key, ENTRY_KEYS))
         for key in ("layer", "transform"):
             if data.get(key) is None:
@@ -88,8 +88,6 @@ class PlanEntry(BaseModel):
         except NetbendError as err:
             raise _KeyError("transform", str(err)) from None
         data["transform"] = spec.name
-        if "curves" in data:  # already split (model_copy / re-validation)
-            return data
         curves = _split_curves(spec, data)
         mode = data.get("features") or "all"
         if mode not in FEATURE_MODES:

@@ -15,9 +15,9 @@ def _one_thread():
     torch.set_num_threads(old)
 
 
-@pytest.fixture
-def clean_registry():
-    """Commands may load plugins into the global transform registry: forget what a test added."""
+@pytest.fixture(autouse=True)
+def _transform_registry():
+    """`--plugin` (in CLI tests and help examples) registers into the global registry: forget it after."""
     from netbend import plugins
     from netbend.transforms import registry
 

@@ -22,7 +22,6 @@ from click.testing import CliRunner
 from netbend.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
-pytestmark = pytest.mark.usefixtures("clean_registry")  # examples may load a --plugin
 
 # Commands whose examples run with --dry-run appended (each must have --dry-run), and why.
 DRY_RUN = {

@@ -48,9 +48,15 @@ def studio(tmp_path_factory):
     from netbend.studio.run import Background
     from netbend.studio.server import create_app
 
+    from netbend.studio.osc import OscMap, OscServer
+    from netbend.studio.server import osc_handler
+
     hub = Hub(Engine(None))
-    bg = Background(create_app(hub, presets=Presets(tmp_path_factory.mktemp("presets"))))
+    presets = Presets(tmp_path_factory.mktemp("presets"))
+    bg = Background(create_app(hub, presets=presets))
+    bg.osc = OscServer("127.0.0.1", 0, osc_handler(hub, presets, OscMap({})))
     yield bg
+    bg.osc.close()
     bg.stop()
 
 
@@ -70,6 +76,7 @@ def browser(downloads):
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1400,1020", "--force-device-scale-factor=1"):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                            "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(driver_path), options=opts)
@@ -151,6 +158,8 @@ def test_add_bend_move_slider_export_and_generate_the_same(studio, browser, down
         studio_raw = np.load(io.BytesIO(r.read()))
     assert np.array_equal(np.load(tmp_path / "raw.npy"), studio_raw)  # bit for bit
     assert browser.execute_script("return netbend.errors") == []
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []  # no script error, no failed request
 
 
 def test_bad_input_shows_the_cli_message_and_keeps_the_image(studio, browser):
@@ -182,6 +191,42 @@ def test_bad_input_shows_the_cli_message_and_keeps_the_image(studio, browser):
     assert last_bent(browser) != good
 
 
+def test_presets_plan_import_and_osc_from_the_page(studio, browser, tmp_path):
+    from pythonosc.udp_client import SimpleUDPClient
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    root = Path(__file__).resolve().parent.parent
+    browser.get(studio.url)
+    settled(browser)
+    browser.find_element(By.ID, "import-plan").send_keys(str(root / "examples" / "fig3_stochastic.yaml"))
+    wait(browser, "document.querySelectorAll('.entry').length === 4")
+    settled(browser)
+    assert [e.get_attribute("value") for e in browser.find_elements(
+        By.CSS_SELECTOR, "[data-path$='.transform']")] == ["erode", "dilate", "binary-thresh", "scalar-multiply"]
+    Select(browser.find_element(By.ID, "save-slot")).select_by_value("2")
+    browser.find_element(By.ID, "save-preset").click()
+    wait(browser, "document.querySelector('#slots button:nth-child(2)').classList.contains('saved')")
+    browser.find_element(By.CSS_SELECTOR, ".entry button[title=remove]").click()
+    wait(browser, "document.querySelectorAll('.entry').length === 3")
+    settled(browser)
+    browser.find_element(By.CSS_SELECTOR, "#slots button:nth-child(2)").click()
+    wait(browser, "document.querySelectorAll('.entry').length === 4")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("transforms:\n- {layer: 1, transform: rotate, params: [10], features: sideways}\n")
+    browser.find_element(By.ID, "import-plan").send_keys(str(bad))
+    wait(browser, "!document.getElementById('error').hidden")
+    assert browser.find_element(By.ID, "error").text.startswith(
+        "netbend: error: bad.yaml: transforms[0].features: must be one of all, random, cluster, indices")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".entry")) == 4  # the last good state stays
+    # an OSC message moves the control in the page
+    SimpleUDPClient("127.0.0.1", studio.osc.port).send_message("/netbend/bend/3/p", 2.25)
+    wait(browser, "document.querySelector(\"[data-path='transforms.3.params.p'][type=number]\").value === '2.25'")
+    wait(browser, "netbend.frames > 0 && netbend.state.transforms[3].params.p === 2.25")
+    browser.find_element(By.CSS_SELECTOR, "#osc-box summary").click()
+    assert "/netbend/bend/3/p" in browser.find_element(By.ID, "osc").text
+
+
 def test_two_tabs_follow_each_other(studio, browser):
     from selenium.webdriver.common.by import By
 
@@ -209,8 +254,10 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
 
     browser.get(studio.url)
     settled(browser)
-    for entry in browser.find_elements(By.CSS_SELECTOR, ".entry button[title=remove]"):
-        entry.click()
+    while (n := len(browser.find_elements(By.CSS_SELECTOR, ".entry"))):
+        browser.find_element(By.CSS_SELECTOR, ".entry button[title=remove]").click()
+        wait(browser, f"document.querySelectorAll('.entry').length === {n - 1}")
+    browser.execute_script("netbend.state.latent.walk = 0; netbend.state.grid = 0;")
     settled(browser)
     browser.find_element(By.ID, "add-bend").click()
     settled(browser)
@@ -222,14 +269,22 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     clusters = browser.find_elements(By.CSS_SELECTOR, ".cluster")
     clusters[1].click()
     settled(browser)
+    clusters[0].click()  # now cluster 1 alone
+    settled(browser)
+    assert browser.execute_script("return netbend.state.transforms[0]['feature-param']") == [1]
     field = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.0.params.p'][type=number]")
     field.clear()
-    field.send_keys("-3")
+    field.send_keys("4")
     settled(browser)
     browser.find_element(By.ID, "add-bend").click()
     settled(browser)
     Select(browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.1.features']")).select_by_value("random")
     settled(browser)
+    grid_field = browser.find_element(By.CSS_SELECTOR, "[data-path='grid']")
+    grid_field.clear()
+    grid_field.send_keys("4")
+    settled(browser)
+    wait(browser, "!document.getElementById('grid-box').hidden && document.getElementById('grid').naturalWidth === 4 * 65 + 1")
     browser.find_element(By.CSS_SELECTOR, "#inside summary").click()
     wait(browser, "document.getElementById('inspect-img').complete && document.getElementById('inspect-img').naturalWidth > 0")
     slider = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.1.params.angle'][type=range]")
@@ -238,7 +293,7 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     time.sleep(0.5)
     assert browser.execute_script("return netbend.errors") == []
     assert browser.find_element(By.ID, "inspect-layer").get_attribute("value") == "3"  # follows the stack
-    browser.set_window_size(1400, 1180)
+    browser.set_window_size(1400, 1400)
     time.sleep(0.3)
     shot = tmp_path / "studio.png"
     browser.save_screenshot(str(shot))
@@ -246,3 +301,33 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     target = os.environ.get("NETBEND_STUDIO_SCREENSHOT")
     if target:
         shutil.copy(shot, target)
+
+
+def test_audio_page_plays_the_bent_clip(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from netbend.studio.engine import open_engine
+    from netbend.studio.hub import Hub
+    from netbend.studio.run import Background
+    from netbend.studio.server import create_app
+
+    bg = Background(create_app(Hub(open_engine(None, audio=True))))
+    try:
+        browser.get(bg.url)
+        wait(browser, "window.netbend && netbend.frames > 0 && netbend.sent.size === 0", timeout=120)
+        assert browser.find_element(By.ID, "previews").is_displayed() is False
+        browser.find_element(By.ID, "add-bend").click()
+        settled(browser)
+        slider = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.0.params.angle'][type=range]")
+        browser.execute_script("arguments[0].value = 90; arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", slider)
+        wait(browser, "netbend.sent.size === 0", timeout=120)
+        assert browser.execute_script("return netbend.state.transforms[0].params.angle") == 90
+        wait(browser, "document.getElementById('bent-audio').duration > 2")
+        wait(browser, "document.getElementById('spec-bent').naturalWidth > 100")
+        assert browser.execute_script("return netbend.errors") == []
+        browser.save_screenshot(str(tmp_path / "audio.png"))
+        target = os.environ.get("NETBEND_STUDIO_AUDIO_SCREENSHOT")
+        if target:
+            shutil.copy(tmp_path / "audio.png", target)
+    finally:
+        bg.stop()

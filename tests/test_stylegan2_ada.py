@@ -84,3 +84,14 @@ def test_class_option(pickles, tmp_path):
     assert res.exit_code == 2 and "is unconditional" in res.output
     with pytest.raises(NetbendError, match="give --class"):
         load_model(pickles["ada_cond"]).mapping(torch.zeros(1, 24))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_layer_table_equals_a_real_pass(pickles, name):
+    from netbend.layers import dry_run_layers
+
+    model = load_model(pickles[name])
+    if model.c_dim:
+        model.set_class(0)
+    assert model.layer_shapes() is not None
+    assert list_layers(model, refresh=True) == dry_run_layers(model)

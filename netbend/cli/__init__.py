@@ -76,5 +76,5 @@ def _register() -> None:
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
 COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "animate",
-                       "studio", "project", "examples"]
+                       "studio", "project", "examples", "sweep"]
 _register()

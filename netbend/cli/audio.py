@@ -5,7 +5,9 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import apply_threads, overwrite_option
+from netbend.cli.common import apply_threads, overwrite_option, plugin_settings
+from netbend.cli.ray_options import ray_options, ray_settings
+from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
 
@@ -128,14 +130,27 @@ def _phase_options(fn):
     return fn
 
 
+def _level_options(fn):
+    for opt in reversed([
+        click.option("--match-loudness/--no-match-loudness", "match_loudness", default=True, show_default=True,
+                     help="Bring the output to the input's RMS level (audio sample: -17 dBFS RMS), "
+                          "lowered where needed so the peak stays below -0.1 dBFS: never clips."),
+        click.option("--gain", "gain_db", type=float, default=0.0, show_default=True,
+                     help="Extra gain in dB on top of that (still never clipping)."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
 def _load(model_path, device, plan_path, clusters_path):
     from netbend.audio.model import load_audio_model
-    from netbend.clusters import load_clusters
+    from netbend.clusters import clusters_for
     from netbend.plan import load_plan
 
     model = load_audio_model(model_path, device)
     plan = load_plan(plan_path)
-    clusters = load_clusters(clusters_path) if clusters_path else None
+    clusters = clusters_for(model, model_path, clusters_path, [plan],
+                            say=lambda line: click.echo(line, err=True))
     return model, plan, clusters
 
 
@@ -162,6 +177,13 @@ def _write_run(path: Path, settings: dict, resolved, outputs: list[str]) -> None
     atomic_write_text(path, yaml.safe_dump(run, sort_keys=False, default_flow_style=None))
 
 
+def _describe_levels(levels: dict) -> str:
+    after = [v["rms_after"] for v in levels.values()]
+    limited = sum(v["peak_limited"] for v in levels.values())
+    text = f"RMS {min(after):.3f}" + (f"-{max(after):.3f}" if max(after) != min(after) else "")
+    return text + (f"; {limited} limited by the peak" if limited else "")
+
+
 def _earlier_outputs(record: Path) -> list[str]:
     """The outputs an earlier `audio autoencode` to the same OUT listed in OUT.yaml (plain names)."""
     import yaml
@@ -181,10 +203,12 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 
 @audio.command("autoencode")
 @click.argument("in_path", metavar="IN", type=click.Path())
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
-              help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav.")
+@click.option("--out", "out_path", type=click.Path(), required=True,
+              help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav. For a folder IN: "
+                   "a folder (OUTDIR/NAME.wav per input, same sub-folders).")
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True,
               help="Random draws of the plan's random selections (stochastic variations).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
@@ -196,42 +220,87 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
               help="Write original, plain and bent spectrograms side by side to this PNG "
                    "(original and plain without a plan).")
+@_level_options
 @_model_option
 @_device_option
+@overwrite_option
+@click.option("--resume", is_flag=True, help="Folder IN: keep the outputs an earlier run of the same settings "
+              "wrote and do the rest.")
+@ray_options
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
 def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed, phase, iterations, momentum,
-                   hop_frames, png_path, model_path, device, dry_run) -> None:
+                   hop_frames, png_path, match_loudness, gain_db, model_path, device, overwrite, resume,
+                   ray_address, workers, dry_run) -> None:
     """Autoencode a recording through the VAE with a plan's bends in the decoder.
 
-    The output keeps the input's length and sample rate (mono). OUT.yaml beside
-    it records the settings and the resolved plan of every variation.
+    The output keeps the input's length and sample rate (mono) and, by default, its
+    loudness (RMS), never clipping. OUT.yaml beside it records the settings, the
+    level of every output and the resolved plan of every variation. IN may be a
+    folder: every recording under it goes to the folder --out (run.yaml there),
+    with --resume to continue and --ray to spread the files over Ray workers.
 
     \b
     Examples:
       netbend audio autoencode drums.wav --config fig3_stochastic --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
+      netbend audio autoencode examples/audio/synth_seed2_0.flac --config examples/audio_automation.yaml --out out/automated.wav
+      netbend audio autoencode examples/audio/ --out out/autoencoded/ --config fig3_stochastic --variations 2
+      netbend audio autoencode examples/audio/ --out out/autoencoded_ray/ --ray local --workers 2
+
+    Any number in the plan may be a curve (docs/animate.md): it is read at each window's centre
+    time, so the bend changes along the track; 'audio:' curves follow the input recording.
     """
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
     from netbend.audio.io import read_audio, write_audio
+    from netbend.audio.loudness import match_level, rms
 
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
     options = PhaseOptions(phase, iterations, momentum, seed)
     options.check()
-    resolved = _resolve(plan, model, seed, variations, clusters)
+    timed = bool(plan.curves) or any(e.redraw is not None for e in plan.transforms)
+    if timed and variations > 1:
+        raise NetbendError(f"{plan.source}: a plan that changes along the track takes --variations 1")
+    resolved = None if timed else _resolve(plan, model, seed, variations, clusters)
+    if Path(in_path).is_dir():
+        from netbend.audio.batch import FolderJob
+        from netbend.cli.audio_batch import autoencode_folder
+
+        if png_path:
+            raise NetbendError("--spectrogram-png: only for a single input file, not a folder IN")
+        job = FolderJob((), tuple(resolved or [None]), options, hop_frames, plan, clusters, timed,
+                        match_loudness, gain_db)
+        return autoencode_folder(in_path, out_path, job, model=model, model_path=model_path, plan_path=plan_path,
+                                 resume=resume, overwrite=overwrite, dry_run=dry_run,
+                                 distributed=ray_settings(ray_address, workers, model.device))
+    if ray_address or resume or overwrite:
+        raise NetbendError("--ray, --resume and --overwrite work on a folder IN (many files); "
+                           f"{in_path} is one file")
+    out = Path(out_path)
+    if timed or not dry_run:
+        from netbend.examples import resolve
+
+        audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
+        enc = encode_audio(model, audio_in, hop_frames)
+    if timed:
+        from netbend.audio.autoencode import window_plans
+        from netbend.bending import ResolvedPlan
+
+        per_window = window_plans(plan, model, enc, seed=seed, clusters=clusters)
+        resolved = [ResolvedPlan(per_window[0].bends, seed, 0)]  # window 0's bends, for the records
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    out = Path(out_path)
-    audio_in = read_audio(in_path, model.spec.sample_rate)
-    enc = encode_audio(model, audio_in, hop_frames)
-    outputs, panels = [], [("original", enc.unit)]
+    target = rms(audio_in.samples) if match_loudness else None
+    outputs, levels, panels = [], {}, [("original", enc.unit)]
     kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
     if png_path and plan.transforms:
         panels.append(("plain", reconstruct(model, enc, None, options)[1]))
     for r in resolved:
-        y, unit = reconstruct(model, enc, r, options)
+        y, unit = reconstruct(model, enc, per_window if timed else r, options)
+        y, level = match_level(y, target, gain_db)
         path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
         outputs.append(path.name)
+        levels[path.name] = level.to_dict()
         panels.append((f"{kind} v{r.variation}" if variations > 1 else kind, unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
@@ -240,39 +309,51 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     settings = {"command": "audio autoencode", "model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
-                **describe(enc, model)}
+                **describe(enc, model), "match_loudness": match_loudness, "gain_db": gain_db,
+                "input_rms": round(rms(audio_in.samples), 6), "levels": levels, **plugin_settings()}
     stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
     for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
         (out.parent / name).unlink(missing_ok=True)
-    click.echo(f"wrote {', '.join(outputs)} to {out.parent}/")
+    click.echo(f"wrote {', '.join(outputs)} to {out.parent}/ ({_describe_levels(levels)})")
 
 
 @audio.command("sample")
 @click.option("--seeds", default="0-3", show_default=True, help="Latent seeds, e.g. '0-7,12'.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/audio", show_default=True)
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
 @_phase_options
+@click.option("--duration", type=float, default=None,
+              help="Seconds per clip [default: one 128-frame window, 1.49 s]; longer clips decode a "
+                   "path through latent space, window by window, blended as autoencode blends them.")
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
               help="Write every sample's spectrogram side by side to this PNG.")
+@_level_options
 @_model_option
 @_device_option
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
-def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, png_path,
-               model_path, device, overwrite, dry_run) -> None:
-    """Decode random latents (one 128-frame window, about 1.5 s each) to audio.
+def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, duration,
+               png_path, match_loudness, gain_db, model_path, device, overwrite, dry_run) -> None:
+    """Decode random latents to audio: one 128-frame window (1.49 s) each, or --duration seconds.
+
+    Clips are brought to -17 dBFS RMS (the training music's median level), never
+    clipping; --no-match-loudness keeps the decoder's own level.
 
     \b
     Examples:
       netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
       netbend audio sample --seeds 3 --config fig3_stochastic --variations 4 --out out/fig3
+      netbend audio sample --seeds 0-1 --duration 8 --out out/long
     """
-    from netbend.audio.autoencode import PhaseOptions, decode_latents, sample_latents, unit_to_audio
+    from netbend.audio.autoencode import PhaseOptions, unit_to_audio
     from netbend.audio.io import write_audio
+    from netbend.audio.loudness import SAMPLE_RMS, match_level
+    from netbend.audio.sample import clip_length, sample_units
     from netbend.latents import parse_seeds
 
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
@@ -280,19 +361,22 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
     options = PhaseOptions("griffinlim", iterations, momentum, seed)
     options.check()
     resolved = _resolve(plan, model, seed, variations, clusters)
+    length = clip_length(model, duration)
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio sample", dry_run=dry_run)
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    outputs, panels = [], []
-    z = sample_latents(model, seed_list)
-    length = model.spec.window_samples
+    outputs, levels, panels = [], {}, []
     for r in resolved:
-        windows = decode_latents(model, z, r)  # [S, 128, bins]
-        for s, unit in zip(seed_list, windows):
+        units = sample_units(model, seed_list, r, length)  # [S, frames, bins]
+        for s, unit in zip(seed_list, units):
             name = f"seed{s:04d}_var{r.variation:02d}.wav"
-            write_audio(out / name, unit_to_audio(model, unit, length, options), model.spec.sample_rate)
+            full = max(length, model.spec.window_samples)  # a shorter clip: one window, trimmed
+            y, level = match_level(unit_to_audio(model, unit, full, options)[:length],
+                                   SAMPLE_RMS if match_loudness else None, gain_db)
+            write_audio(out / name, y, model.spec.sample_rate)
             outputs.append(name)
+            levels[name] = level.to_dict()
             panels.append((name[:-4], unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
@@ -300,9 +384,11 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
         spectrogram_png(png_path, panels)
     settings = {"command": "audio sample", "model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
-                "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum}
+                "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum,
+                "duration": length / model.spec.sample_rate, "match_loudness": match_loudness,
+                "gain_db": gain_db, "levels": levels, **plugin_settings()}
     _write_run(out / "run.yaml", settings, resolved, outputs)
-    click.echo(f"wrote {len(outputs)} clips to {out}/")
+    click.echo(f"wrote {len(outputs)} clips to {out}/ ({_describe_levels(levels)})")
 
 
 @audio.command("layers")

@@ -31,3 +31,19 @@ threads_option = click.option(
     "--threads", type=click.IntRange(1), default=None,
     help="CPU threads for torch, for every command [default: $NETBEND_THREADS, else half the CPU "
          "cores; more pays off only on an idle machine].")
+
+
+def scale_options(fn):
+    """``--scale N`` and ``--scale-filter``: upscale written PNGs (raw outputs stay as rendered)."""
+    fn = click.option("--scale-filter", type=click.Choice(["nearest", "lanczos"]), default="nearest",
+                      show_default=True, help="nearest repeats pixels; lanczos smooths.")(fn)
+    return click.option("--scale", type=click.IntRange(1), default=1, show_default=True,
+                        help="Upscale the written PNGs N times (a --raw array stays as rendered).")(fn)
+
+
+def plugin_settings() -> dict:
+    """``{"plugins": [...]}`` for a run record when `netbend --plugin` loaded any, else ``{}``:
+    re-rendering a plan that uses a plugin's transform needs the same plugin."""
+    ctx = click.get_current_context(silent=True)
+    plugins = list(ctx.find_root().params.get("plugins") or ()) if ctx else []
+    return {"plugins": plugins} if plugins else {}

@@ -38,12 +38,15 @@ def echo_model_layers(model, show_all: bool, title: str | None = None) -> None:
 
 
 def echo_layers(title: str, infos) -> None:
-    """Print a layer table: paper number, module path, output shape, features."""
+    """Print a layer table: paper number, module path, output shape, features, layout.
+
+    The shape is (C, H, W), (C, L) or (T, D) by layout (NCHW, NCL, NTD: see netbend.layouts)."""
     click.echo(title)
-    click.echo(f"{'layer':>5}  {'path':<28} {'output (C, H, W)':<20} {'features':>8}")
+    click.echo(f"{'layer':>5}  {'path':<28} {'output (C, H, W)':<20} {'layout':<6} {'features':>8}")
     for i in infos:
         num = "-" if i.number is None else str(i.number)
-        click.echo(f"{num:>5}  {i.path:<28} {str(tuple(i.shape)):<20} {i.channels:>8}")
+        layout = getattr(i, "layout", "NCHW")
+        click.echo(f"{num:>5}  {i.path:<28} {str(tuple(i.shape)):<20} {layout:<6} {i.channels:>8}")
 
 
 COMMANDS = [layers_cmd]

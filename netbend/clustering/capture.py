@@ -15,6 +15,7 @@ import torch.nn.functional as F
 
 from netbend.errors import NetbendError
 from netbend.layers import LayerInfo, find_layer, list_layers
+from netbend.layouts import map_shape, to_maps
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class Layer:
 
     @classmethod
     def from_info(cls, info: LayerInfo) -> "Layer":
-        c, h, w = info.shape
+        c, h, w = map_shape(info.shape, info.layout)  # 1-D layers: 1-pixel-high maps (C, 1, L)
         key = str(info.number) if info.number is not None else info.path
         return cls(key, info.path, info.number, c, h, w)
 
@@ -79,15 +80,18 @@ def run_seeds(model: Any, seeds: Sequence[int]) -> torch.Tensor:
 
 
 @contextmanager
-def capture(module: torch.nn.Module, sizes: dict[str, tuple[int, int] | None]
-            ) -> Iterator[dict[str, torch.Tensor]]:
-    """Record the output ``[N, C, h, w]`` (float32, resized to ``sizes[path]``) of each path."""
+def capture(module: torch.nn.Module, sizes: dict[str, tuple[int, int] | None],
+            layouts: dict[str, str] | None = None) -> Iterator[dict[str, torch.Tensor]]:
+    """Record the output ``[N, C, h, w]`` (float32, resized to ``sizes[path]``) of each path;
+    a 1-D layer (``layouts[path]`` NCL or NTD) is recorded as 1-pixel-high maps [N, C, 1, L]."""
     out: dict[str, torch.Tensor] = {}
     handles = []
 
     def hook_for(path: str, size: tuple[int, int] | None):
+        layout = (layouts or {}).get(path, "NCHW")
+
         def record(_m, _inp, y):
-            y = y.detach().float()
+            y = to_maps(y.detach().float(), layout)
             out[path] = y if size is None else resize_maps(y, size)
         return record
 
@@ -103,6 +107,7 @@ def capture(module: torch.nn.Module, sizes: dict[str, tuple[int, int] | None]
 def capture_seeds(model: Any, seeds: Sequence[int], sizes: dict[str, tuple[int, int] | None]
                   ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Maps of every path in ``sizes`` for ``seeds``, and the model's output."""
-    with capture(model.module, sizes) as maps:
+    layouts = {info.path: info.layout for info in list_layers(model)}
+    with capture(model.module, sizes, layouts) as maps:
         output = run_seeds(model, seeds)
     return dict(maps), output

@@ -4,7 +4,8 @@ Same mathematics as NVlabs' reference path (``filtered_lrelu`` with ``impl='ref'
 upsampling by zero insertion + FIR low-pass, leaky ReLU, clamp, FIR low-pass + decimation), written
 so no work is spent on the inserted zeros or on samples the decimation drops:
 
-* upsampling is a strided transposed convolution per axis (separable filters, gain ``up`` per axis);
+* upsampling is polyphase per axis (separable filters, gain ``up`` per axis): ``up`` short
+  sub-filters run on the input grid in one grouped convolution and their outputs are interleaved;
 * downsampling is a strided convolution, per axis for a separable filter, in 2-D for a radial one.
 
 Filters are true convolutions (NVlabs' ``flip_filter=False``). Padding ``[x0, x1, y0, y1]`` is
@@ -16,6 +17,8 @@ import math
 
 import torch
 from torch.nn import functional as F
+
+SQRT2 = math.sqrt(2.0)
 
 
 def upsample_fir(x: torch.Tensor, f: torch.Tensor | None, up: int, padding: list[int]) -> torch.Tensor:
@@ -31,18 +34,29 @@ def upsample_fir(x: torch.Tensor, f: torch.Tensor | None, up: int, padding: list
 
 
 def _up_axis(x: torch.Tensor, f: torch.Tensor, up: int, p0: int, p1: int, dim: int) -> torch.Tensor:
+    """One axis (3 = W, 2 = H) of :func:`upsample_fir`, polyphase: no multiply touches an inserted zero.
+
+    With s = K - 1 - p0, output n is sum_i x[i] f[n + s - up*i]. Writing n + s = up*q + phase,
+    that is a plain convolution of x with the sub-filter g_phase[j] = f[up*j + phase]; the ``up``
+    phases come out of one grouped convolution as ``up`` channels per input channel and are
+    interleaved along the axis.
+    """
     c, length, k = x.shape[1], x.shape[dim], f.numel()
-    shape = (c, 1, 1, k) if dim == 3 else (c, 1, k, 1)
-    weight = (f * up).to(x.dtype).reshape(1, 1, *shape[2:]).expand(shape)
-    stride = (1, up) if dim == 3 else (up, 1)
-    if up == 1 and k == 1:
-        y = x * weight[0, 0, 0, 0]
+    taps = -(-k // up)  # J: taps per phase
+    g = F.pad(f * up, [0, taps * up - k]).reshape(taps, up).t().flip(1)  # [up, J], flipped for correlation
+    g = g.to(x.dtype).repeat(c, 1)  # [C*up, J]
+    if dim == 3:
+        z = F.conv2d(x, g[:, None, None, :], padding=(0, taps - 1), groups=c)  # [N, C*up, H, L+J-1]
+        n, _, h, q = z.shape
+        z = z.reshape(n, c, up, h, q).permute(0, 1, 3, 4, 2).reshape(n, c, h, q * up)
     else:
-        y = F.conv_transpose2d(x, weight, stride=stride, groups=c)  # [.., (L-1)*up + K along dim]
+        z = F.conv2d(x, g[:, None, :, None], padding=(taps - 1, 0), groups=c)  # [N, C*up, L+J-1, W]
+        n, _, q, w = z.shape
+        z = z.reshape(n, c, up, q, w).permute(0, 1, 3, 2, 4).reshape(n, c, q * up, w)
     n_out = length * up + p0 + p1 - k + 1
-    start = k - 1 - p0  # y[n] of the padded true convolution is the transposed output at n + start
-    pad = [-start, n_out + start - y.shape[dim]]
-    return F.pad(y, pad if dim == 3 else [0, 0, *pad])
+    start = k - 1 - p0  # output n is the interleaved z at n + start
+    pad = [-start, n_out + start - z.shape[dim]]
+    return F.pad(z, pad if dim == 3 else [0, 0, *pad])
 
 
 def downsample_fir(x: torch.Tensor, f: torch.Tensor | None, down: int) -> torch.Tensor:
@@ -100,5 +114,3 @@ def modulated_conv(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, 
                    padding=padding, groups=n)
     return out.reshape(n, -1, *out.shape[2:])  # [N, O, H', W']
 
-
-SQRT2 = math.sqrt(2.0)

@@ -314,12 +314,19 @@ class Generator(nn.Module):
 
         out.append(("input", (ch[4], 4, 4)))
         styled("conv1", ch[4], 4, False)
-        out.extend([("to_rgb1.conv", (3, 4, 4)), ("to_rgb1", (3, 4, 4))])
-        for i in range(len(self.to_rgbs)):
+        skip = self.architecture == "skip"
+        if skip:
+            out.extend([("to_rgb1.conv", (3, 4, 4)), ("to_rgb1", (3, 4, 4))])
+        for i in range(len(self.convs) // 2):
             r = 2 ** (i + 3)
             styled(f"convs.{2 * i}", ch[r], r, True)
             styled(f"convs.{2 * i + 1}", ch[r], r, False)
-            out.extend((f"to_rgbs.{i}{part}", (3, r, r)) for part in (".conv", ".upsample", ""))
+            if skip:
+                out.extend((f"to_rgbs.{i}{part}", (3, r, r)) for part in (".conv", ".upsample", ""))
+            if self.architecture == "resnet":
+                out.extend((f"skips.{i}{part}", (ch[r], r, r)) for part in (".upsample", ""))
+        if not skip:
+            out.extend([("to_rgb.conv", (3, self.size, self.size)), ("to_rgb", (3, self.size, self.size))])
         return out
 
     def _forward_single_rgb(self, out: torch.Tensor, w: torch.Tensor, noises: list) -> torch.Tensor:

@@ -13,7 +13,7 @@ import struct
 from typing import Any, Callable
 
 from netbend.errors import NetbendError
-from netbend.studio.engine import Engine, Frame, png_bytes
+from netbend.studio.engine import Engine, Frame
 from netbend.studio.renderloop import RenderLoop
 from netbend.studio.state import StudioState, parse_state
 
@@ -32,8 +32,6 @@ class Hub:
         self.clients: dict[Any, str] = {}  # websocket -> client id
         self.loop: asyncio.AbstractEventLoop | None = None
         self.render_loop = RenderLoop(self._render, self._rendered)
-        self.last_frame: Frame | None = None
-        self.listeners: list[Callable[[StudioState], None]] = []
 
     # -- changes -------------------------------------------------------------------------------
     def validate(self, data: Any, source: str = "state") -> StudioState:
@@ -49,8 +47,6 @@ class Hub:
         self.version += 1
         await self.broadcast_json({"type": "state", "state": state.to_dict(), "version": self.version,
                                    "origin": origin, "rid": rid})
-        for listener in self.listeners:
-            listener(state)
         self.render_loop.submit((self.version, state, origin, rid))
         return state
 
@@ -80,11 +76,12 @@ class Hub:
     def _rendered(self, job, frame: Frame | None, error: BaseException | None) -> None:
         version, state, origin, rid = job
         if frame is not None:
-            self.last_frame = frame
             header = {"type": "frame", "version": version, "origin": origin, "rid": rid,
                       "ms": round(frame.ms, 2), "selected": list(frame.selected),
-                      "rendered": self.render_loop.rendered, "dropped": self.render_loop.dropped}
-            message: Any = frame_message(header, [png_bytes(frame.bent), png_bytes(frame.plain)])
+                      "rendered": self.render_loop.rendered, "dropped": self.render_loop.dropped,
+                      "grid": getattr(frame, "grid_count", 0)}
+            kinds, parts = self.engine.frame_parts(frame)
+            message: Any = frame_message({**header, "kinds": kinds}, parts)
         else:
             text = str(error) if isinstance(error, NetbendError) else f"render failed: {error!r}"
             message = json.dumps({"type": "error", "message": text, "origin": origin, "rid": rid})

@@ -124,13 +124,20 @@ async function onFrame(buffer) {
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
   let at = 4 + n;
   const parts = header.sizes.map((size) => { const b = new Uint8Array(buffer, at, size); at += size; return b; });
+  if (header.kinds && header.kinds.includes("bent.wav")) return onAudioFrame(header, parts, arrived);
   const seq = ++drawSeq;
   const [bent, plain] = await Promise.all(parts.map((b) => createImageBitmap(new Blob([b], { type: "image/png" }))));
   if (seq !== drawSeq) return; // a newer frame arrived while this one decoded
   const decoded = performance.now();
+  const gridAt = (header.kinds || []).indexOf("grid");
   requestAnimationFrame(() => {
     paint($("bent"), bent);
     paint($("plain"), plain);
+    $("grid-box").hidden = gridAt < 0;
+    if (gridAt >= 0) {
+      setURL($("grid"), "src", parts[gridAt], "image/png");
+      $("grid-caption").textContent = `variations ${NB.state.variation}–${NB.state.variation + header.grid - 1} (run seed ${NB.state.seed})`;
+    }
     NB.frames += 1;
     NB.lastFrame = { header, bent: parts[0] };
     NB.dropped = header.dropped;
@@ -146,6 +153,32 @@ async function onFrame(buffer) {
     }
     NB.painted = performance.now();
     refreshInspect();
+  });
+}
+const urls = {};
+function setURL(node, attr, bytes, type) {
+  if (urls[node.id]) URL.revokeObjectURL(urls[node.id]);
+  urls[node.id] = URL.createObjectURL(new Blob([bytes], { type }));
+  node[attr] = urls[node.id];
+}
+function onAudioFrame(header, parts, arrived) {
+  const byKind = Object.fromEntries(header.kinds.map((k, i) => [k, parts[i]]));
+  for (const k of ["original", "plain", "bent"]) setURL($("spec-" + k), "src", byKind[k], "image/png");
+  for (const [id, k] of [["bent-audio", "bent.wav"], ["plain-audio", "plain.wav"]]) {
+    const el = $(id), playing = !el.paused, t = el.currentTime;
+    setURL(el, "src", byKind[k], "audio/wav");
+    el.currentTime = t;
+    if (playing) el.play().catch(() => {});
+  }
+  requestAnimationFrame(() => {
+    NB.frames += 1;
+    NB.lastFrame = { header, bent: byKind["bent.wav"] };
+    $("render-ms").textContent = `render ${header.ms.toFixed(1)} ms`;
+    showSelected(header.selected);
+    if (header.origin === NB.client && header.rid != null) {
+      settle(header.rid, true);
+      $("latency").textContent = `change→painted ${median(NB.latencies.slice(-20)).toFixed(0)} ms`;
+    }
   });
 }
 function paint(canvas, bitmap) {
@@ -191,193 +224,6 @@ const onChangeOnly = (node) => node.tagName === "SELECT" || node.type === "check
 document.addEventListener("input", (ev) => { if (!onChangeOnly(ev.target)) onEdit(ev); });
 document.addEventListener("change", (ev) => { if (onChangeOnly(ev.target)) onEdit(ev); });
 
-// -- the bend stack ------------------------------------------------------------------------------
-const HOOKS = {
-  transform(node) {
-    const entry = NB.state.transforms[+node.dataset.index];
-    entry.params = defaultParams(spec(entry.transform));
-    buildStack(); refreshOsc();
-  },
-  features(node) {
-    const entry = NB.state.transforms[+node.dataset.index];
-    entry["feature-param"] = { all: null, random: 0.25, cluster: [0], indices: [0] }[entry.features];
-    if (entry.features === "all") delete entry.except;
-    buildStack(); refreshOsc();
-  },
-  rebuild() { buildStack(); refreshOsc(); },
-};
-function spec(name) { return NB.info.transforms.find((t) => t.name === name); }
-function sliderRange(p) {
-  const unit = p.unit;
-  let lo = p.min, hi = p.max;
-  if (unit === "degrees") { lo = lo ?? -180; hi = hi ?? 180; }
-  if (unit === "pixels") hi = Math.min(hi ?? 16, p.kind === "int" ? 16 : 10);
-  if (unit === "factor") { lo = Math.max(lo ?? -4, p.min != null ? 0.05 : -4); hi = hi ?? 4; }
-  if (lo == null) lo = p.kind === "int" ? 0 : -4;
-  if (hi == null) hi = p.kind === "int" ? lo + 100 : lo + 8;
-  const step = p.kind === "int" ? 1 : 10 ** Math.floor(Math.log10((hi - lo) / 200));
-  return [lo, hi, step];
-}
-function neutral(p) {
-  if (!p.required) return p.default;
-  if (p.unit === "factor") return 1;
-  const [lo, hi] = sliderRange(p);
-  return Math.min(hi, Math.max(lo, p.min ?? 0));
-}
-function defaultParams(s) {
-  const out = {};
-  for (const p of s.params) out[p.name] = neutral(p);
-  return out;
-}
-function signature(state) {
-  return JSON.stringify(state.transforms.map((e) => [e.layer, e.transform, e.features, e.enabled, !!e.except]));
-}
-function layerSelect(i, value) {
-  const sel = el("select", { dataset: { path: `transforms.${i}.layer`, kind: "layer", on: "rebuild" } });
-  const numbered = NB.info.layers.filter((l) => l.number != null);
-  const rest = NB.info.layers.filter((l) => l.number == null);
-  const label = (l) => `${l.shape.join("×")} ${l.path}`;
-  for (const l of numbered) sel.append(el("option", { value: l.number }, `${l.number} · ${label(l)}`));
-  const group = el("optgroup", { label: "every bendable module" });
-  for (const l of rest) group.append(el("option", { value: l.path }, label(l)));
-  sel.append(group);
-  sel.value = value;
-  return sel;
-}
-function layerInfo(layer) {
-  return NB.info.layers.find((l) => l.number === layer || l.path === layer) || { features: 0, path: String(layer) };
-}
-function paramRow(i, p, value) {
-  const path = `transforms.${i}.params.${p.name}`;
-  const kind = p.kind === "int" ? "int" : (p.required ? "float" : "float?");
-  const [lo, hi, step] = sliderRange(p);
-  const title = `${p.name}: ${p.kind}${p.unit ? " " + p.unit : ""}${p.doc ? " — " + p.doc : ""}`;
-  return el("div", { class: "param", title },
-    el("span", { class: "name" }, p.name + (p.unit ? ` (${p.unit})` : "")),
-    el("input", { type: "range", min: lo, max: hi, step, dataset: { path, kind: p.kind === "int" ? "int" : "float" }, "aria-label": p.name }),
-    el("input", { type: "number", class: "num", step: p.kind === "int" ? 1 : "any", min: p.min, max: p.max, dataset: { path, kind } }));
-}
-function featureControls(i, entry) {
-  const box = el("div", {});
-  const mode = el("select", { dataset: { path: `transforms.${i}.features`, on: "features", index: i } },
-    ...["all", "random", "cluster", "indices"].map((m) => el("option", { value: m }, m)));
-  const row = el("div", { class: "row" }, el("label", {}, "features ", mode));
-  if (entry.features !== "all") {
-    row.append(el("label", { title: "bend every feature except these" },
-      el("input", { type: "checkbox", dataset: { path: `transforms.${i}.except`, on: "rebuild" } }), "except"));
-  }
-  row.append(el("span", { class: "dim selected", dataset: { entry: i } }));
-  box.append(row);
-  const path = `transforms.${i}.feature-param`;
-  if (entry.features === "random") {
-    box.append(el("div", { class: "param" }, el("span", { class: "name" }, "fraction"),
-      el("input", { type: "range", min: 0.01, max: 1, step: 0.01, dataset: { path, kind: "float" }, "aria-label": "fraction" }),
-      el("input", { type: "number", class: "num", min: 0.01, max: 1, step: 0.01, dataset: { path, kind: "float" } }),
-      el("button", { type: "button", onclick: redraw, title: "next variation" }, "re-draw")));
-    box.append(el("div", { class: "dim draw" }, `run seed ${NB.state.seed}, variation ${NB.state.variation}`));
-  } else if (entry.features === "indices") {
-    const input = el("input", { type: "text", value: (entry["feature-param"] || []).join(","), placeholder: "0,3,5-9" });
-    input.addEventListener("change", () => {
-      const ids = parseIndices(input.value);
-      if (ids === null) { showError(`transforms[${i}].feature-param: cannot read '${input.value}' (use e.g. 0,3,5-9)`); return; }
-      entry["feature-param"] = ids; send();
-    });
-    box.append(el("label", {}, "indices ", input));
-  } else if (entry.features === "cluster") {
-    const pics = el("div", { class: "clusters" });
-    box.append(pics);
-    fillClusters(pics, i, entry);
-  }
-  return box;
-}
-function parseIndices(text) {
-  const out = [];
-  for (const part of text.split(",").map((s) => s.trim()).filter(Boolean)) {
-    const m = part.match(/^(\d+)(?:-(\d+))?$/);
-    if (!m) return null;
-    const a = +m[1], b = m[2] === undefined ? a : +m[2];
-    if (b < a) return null;
-    for (let k = a; k <= b; k++) out.push(k);
-  }
-  return out.length ? out : null;
-}
-async function fillClusters(box, i, entry) {
-  const key = String(entry.layer);
-  try {
-    if (!clusterCache.has(key)) clusterCache.set(key, (async () => (await call(`clusters/${encodeURIComponent(key)}`)).json())());
-    const data = await clusterCache.get(key);
-    const chosen = new Set(entry["feature-param"] || []);
-    for (const c of data.clusters) {
-      const b = el("button", { type: "button", class: "cluster" + (chosen.has(c.index) ? " on" : ""), title: `cluster ${c.index}: ${c.size} features` },
-        el("img", { src: c.png, alt: `cluster ${c.index}` }), `${c.index}: ${c.size}`);
-      b.addEventListener("click", () => {
-        chosen.has(c.index) ? chosen.delete(c.index) : chosen.add(c.index);
-        if (!chosen.size) chosen.add(c.index);
-        entry["feature-param"] = [...chosen].sort((x, y) => x - y);
-        for (const other of box.children) other.classList.toggle("on", chosen.has(+other.title.split(/[ :]/)[1]));
-        send();
-      });
-      box.append(b);
-    }
-  } catch (err) {
-    clusterCache.delete(key);
-    box.append(el("span", { class: "dim" }, err.message));
-  }
-}
-function buildStack() {
-  const box = $("stack");
-  box.replaceChildren();
-  NB.state.transforms.forEach((entry, i) => {
-    const s = spec(entry.transform);
-    const tsel = el("select", { dataset: { path: `transforms.${i}.transform`, on: "transform", index: i } },
-      ...NB.info.transforms.map((t) => el("option", { value: t.name, title: t.description }, t.name)));
-    const head = el("div", { class: "entry-head" },
-      el("input", { type: "checkbox", title: "enabled", dataset: { path: `transforms.${i}.enabled`, on: "rebuild" } }),
-      el("span", { class: "title" }, `${i}`),
-      el("button", { type: "button", title: "move up", onclick: () => move(i, -1) }, "↑"),
-      el("button", { type: "button", title: "move down", onclick: () => move(i, 1) }, "↓"),
-      el("button", { type: "button", title: "remove", onclick: () => remove(i) }, "✕"));
-    const card = el("div", { class: "entry" + (entry.enabled === false ? " off" : ""), dataset: { index: i } }, head,
-      el("div", { class: "row" }, el("label", {}, "layer ", layerSelect(i, entry.layer)), el("label", {}, "transform ", tsel)));
-    if (s) for (const p of s.params) card.append(paramRow(i, p, entry.params[p.name]));
-    card.append(featureControls(i, entry));
-    box.append(card);
-  });
-  NB.built = signature(NB.state);
-  syncValues();
-}
-function showSelected(counts) {
-  let k = 0;
-  NB.state.transforms.forEach((entry, i) => {
-    const span = document.querySelector(`.selected[data-entry="${i}"]`);
-    if (!span) return;
-    const total = layerInfo(entry.layer).features;
-    span.textContent = entry.enabled === false ? "off" : `${counts[k++] ?? "?"} of ${total} bent`;
-  });
-  for (const d of document.querySelectorAll(".draw")) d.textContent = `run seed ${NB.state.seed}, variation ${NB.state.variation}`;
-}
-function addBend() {
-  const first = NB.info.layers.find((l) => l.number != null) || NB.info.layers[0];
-  const name = spec("rotate") ? "rotate" : NB.info.transforms[0].name;
-  NB.state.transforms.push({ layer: first.number ?? first.path, transform: name, params: defaultParams(spec(name)),
-    features: "all", "feature-param": null, enabled: true });
-  buildStack(); refreshOsc(); send();
-}
-function move(i, d) {
-  const t = NB.state.transforms, j = i + d;
-  if (j < 0 || j >= t.length) return;
-  [t[i], t[j]] = [t[j], t[i]];
-  buildStack(); refreshOsc(); send();
-}
-function remove(i) {
-  NB.state.transforms.splice(i, 1);
-  buildStack(); refreshOsc(); send();
-}
-function redraw() {
-  NB.state.variation += 1;
-  syncValues(); showSelected([]); send();
-}
-
 // -- panels ----------------------------------------------------------------------------------------
 async function refreshOsc() {
   try {
@@ -400,8 +246,10 @@ async function refreshInspect() {
   if (!$("inside").open || inspecting || !NB.state) return;
   inspecting = true;
   try {
-    const feature = $("inspect-feature").value;
-    const res = await call("inspect", { body: { state: NB.state, layer: readValue($("inspect-layer")), bent: $("inspect-bent").checked, feature: feature === "" ? null : +feature } });
+    const what = $("inspect-what").value, k = $("inspect-feature").value === "" ? 0 : +$("inspect-feature").value;
+    $("inspect-feature").hidden = what === "grid";
+    const res = await call("inspect", { body: { state: NB.state, layer: readValue($("inspect-layer")), bent: $("inspect-bent").checked,
+      feature: what === "feature" ? k : null, cluster: what === "cluster" ? k : null } });
     const url = URL.createObjectURL(await res.blob());
     const img = $("inspect-img");
     if (img.src) URL.revokeObjectURL(img.src);
@@ -417,6 +265,10 @@ async function exportPlan() {
     const planURL = URL.createObjectURL(new Blob([out.plan_yaml], { type: "text/yaml" }));
     $("export-plan").href = planURL;
     NB.exported = out;
+    if (out.clip_wav_b64) {
+      const bytes = Uint8Array.from(atob(out.clip_wav_b64), (c) => c.charCodeAt(0));
+      download(URL.createObjectURL(new Blob([bytes], { type: "audio/wav" })), "clip.wav");
+    }
     if (out.latent_npy_b64) {
       const bytes = Uint8Array.from(atob(out.latent_npy_b64), (c) => c.charCodeAt(0));
       $("export-latent").href = URL.createObjectURL(new Blob([bytes]));
@@ -435,12 +287,14 @@ async function savePNG() {
   } catch (err) { showError(err.message); }
 }
 async function upload(path, file, params) {
+  if (file.size > NB.info.max_upload) throw new Error(`upload: larger than the ${NB.info.max_upload / 2 ** 20} MB limit`);
   return (await call(path, { body: await file.arrayBuffer(), params: { name: file.name, ...params }, raw: true })).json();
 }
 function setZoom() {
   const px = $("zoom").value + "px";
   for (const c of document.querySelectorAll("canvas")) { c.style.width = px; c.style.height = px; c.classList.toggle("crisp", $("crisp").checked); }
   $("inspect-img").classList.toggle("crisp", $("crisp").checked);
+  $("grid").classList.toggle("crisp", $("crisp").checked);
 }
 
 async function start() {
@@ -450,6 +304,21 @@ async function start() {
     el("td", {}, l.number ?? ""), el("td", {}, l.path), el("td", {}, l.shape.join("×")))));
   for (const l of NB.info.layers) $("inspect-layer").append(el("option", { value: l.number ?? l.path }, `${l.number ?? "·"} ${l.path}`));
   $("model-path").value = NB.info.model.path || "";
+  if (NB.info.model.kind === "audio") {
+    for (const id of ["latent", "previews", "inside", "view-opts"]) $(id).hidden = true;
+    $("model-path").placeholder = "built-in face model";
+    $("audio-panel").hidden = false;
+    $("model-name").textContent = `${NB.info.model.name} · ${NB.info.model.sample_rate} Hz · ${NB.info.model.hash}`;
+    const fill = () => $("clip").replaceChildren(...NB.info.clips.map((c) => el("option", { value: c.id }, `${c.name} (${c.seconds} s)`)));
+    fill();
+    $("clip-file").addEventListener("change", async (ev) => {
+      try {
+        const out = await upload("import/clip", ev.target.files[0]);
+        NB.info.clips.push(out); fill();
+        NB.state.audio.clip = out.id; syncValues(); send();
+      } catch (err) { showError(err.message); }
+    });
+  }
   $("load-model").addEventListener("click", () => call("model", { body: { path: $("model-path").value.trim() || null } })
     .catch((e) => showError(e.message)));
   $("add-bend").addEventListener("click", addBend);
@@ -478,7 +347,7 @@ async function start() {
   $("save-png").addEventListener("click", savePNG);
   $("zoom").addEventListener("input", setZoom);
   $("crisp").addEventListener("change", setZoom);
-  for (const id of ["inspect-layer", "inspect-bent", "inspect-feature"]) $(id).addEventListener("change", refreshInspect);
+  for (const id of ["inspect-layer", "inspect-bent", "inspect-feature", "inspect-what"]) $(id).addEventListener("change", refreshInspect);
   $("inspect-layer").addEventListener("change", () => { $("inspect-layer").dataset.touched = "1"; });
   $("inside").addEventListener("toggle", () => {
     const entry = NB.state && NB.state.transforms.find((e) => e.enabled !== false);
