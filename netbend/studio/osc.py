@@ -64,7 +64,9 @@ class OscMap:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "OscMap":
-        path = Path(path)
+        from netbend.examples import resolve
+
+        path = resolve(path)  # or a shipped example by its clone path (examples/studio_osc_map.yaml)
         if not path.is_file():
             raise NetbendError(f"{path}: OSC mapping file not found")
         try:
