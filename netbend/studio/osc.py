@@ -64,9 +64,7 @@ class OscMap:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "OscMap":
-        from netbend.examples import resolve
-
-        path = resolve(path)  # or a shipped example by its clone path (examples/studio_osc_map.yaml)
+        path = Path(path)
         if not path.is_file():
             raise NetbendError(f"{path}: OSC mapping file not found")
         try:
