@@ -45,6 +45,7 @@ class Clip:
     seed: int = 0
     clusters: ClusterSet | None = None
     audio: Any = None  # netbend.audio_features.AudioFeatures
+    view: Any = None  # StyleGAN3: (dx, dy, degrees), each a number or a curve (--translate/--rotate)
 
     @property
     def frames(self) -> int:
@@ -165,6 +166,9 @@ def render_batch(model: Any, clip: Clip, batch: int, batch_size: int) -> tuple[n
     if isinstance(noise, list):
         noise = [n.to(model.device) for n in noise]
     resolved = [resolve_frame(clip, model, int(f)) for f in frames]
+    if clip.view is not None:  # one input-layer view per frame
+        dx, dy, rot = (np.asarray(value_at(v, frames / clip.fps, clip.clock), dtype=np.float64) for v in clip.view)
+        model.set_view(np.stack([dx, dy], axis=1), rot)
     with bend_frames(model.module, resolved):
         images = model.module(w=w, noise=noise)
     return frames, images
