@@ -66,9 +66,9 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
     engine = open_engine(model_path, clusters_path, device=str(pick_device(device)), audio=audio)
     initial = None
     if preset_path:
-        from pathlib import Path
+        from netbend.examples import resolve
 
-        path = Path(preset_path)
+        path = resolve(preset_path)  # or a shipped example plan by name
         if not path.is_file():
             raise NetbendError(f"{path}: preset file not found")
         initial = load_state_text(path.read_text(), str(path))

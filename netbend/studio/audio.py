@@ -1,8 +1,8 @@
 """The studio on the spectrogram VAE: the same stack bends a clip's decoder pass.
 
 A clip is encoded once (``netbend.audio.autoencode.encode_audio``); each state decodes it with the
-plan's bends (``reconstruct``, then ``match_level`` to the clip's loudness, as ``netbend audio
-autoencode`` does) and yields the original, plain and bent spectrograms (``netbend.audio.figures.colorize``) and the plain and bent audio as WAV.
+plan's bends (``reconstruct``, as ``netbend audio autoencode`` does) and yields the original, plain
+and bent spectrograms (``netbend.audio.figures.colorize``) and the plain and bent audio as WAV.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ import soundfile as sf
 import torch
 
 from netbend.audio.autoencode import Encoded, PhaseOptions, encode_audio, reconstruct
+from netbend.audio.loudness import match_level, rms
 from netbend.audio.figures import colorize
 from netbend.audio.io import Audio, read_audio
-from netbend.audio.loudness import match_level, rms
 from netbend.audio.synth import render_clip
 from netbend.bending import resolve_plan
 from netbend.clusters import ClusterSet, find_model_clusters, load_clusters
@@ -66,7 +66,7 @@ class AudioEngine:
         self.lock = threading.RLock()
         self.model_path, self.device = model_path, device
         self.model = load_audio_model(model_path, device=device)
-        self.clusters: ClusterSet | None = (load_clusters(clusters_path) if clusters_path  # else the model's own
+        self.clusters: ClusterSet | None = (load_clusters(clusters_path) if clusters_path
                                             else find_model_clusters(self.model, model_path))
         self.clusters_path = self.clusters.source if self.clusters is not None else None
         self.layers = list_layers(self.model)
@@ -125,13 +125,14 @@ class AudioEngine:
             resolved = resolve_plan(state.plan, self.model, seed=state.seed, variation=state.variation,
                                     clusters=self.clusters)
             options = self.options(state)
-            target = rms(audio.samples)  # the input's loudness, as `audio autoencode` matches it
+            level = rms(audio.samples)  # played as loud as the clip, as `audio autoencode` writes it
             y, unit = reconstruct(self.model, enc, resolved, options)
-            y = match_level(y, target)[0]
+            y = match_level(y, level)[0]
             key = (state.audio.clip, options)
             if key not in self._plain:
                 py, punit = reconstruct(self.model, enc, None, options)
-                self._plain[key] = (punit, wav_bytes(match_level(py, target)[0], audio.source_rate))
+                py = match_level(py, level)[0]
+                self._plain[key] = (punit, wav_bytes(py, audio.source_rate))
             plain_unit, plain_wav = self._plain[key]
         selected = tuple(len(b.indices) if b.indices is not None else
                          next(i.channels for i in self.layers if i.path == b.path) for b in resolved.bends)
