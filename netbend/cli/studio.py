@@ -5,7 +5,7 @@ import secrets
 
 import click
 
-from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.common import device_option, model_option, pick_device, plugin_settings
 from netbend.errors import NetbendError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -64,6 +64,7 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
                    "can use this machine's model and CPU", err=True)
     osc_map = OscMap.load(osc_map_path) if osc_map_path else OscMap({})
     engine = open_engine(model_path, clusters_path, device=str(pick_device(device)), audio=audio)
+    engine.plugins = plugin_settings()  # recorded in saved PNGs, as generate records them
     initial = None
     if preset_path:
         from netbend.examples import resolve
