@@ -99,11 +99,9 @@ def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionC
     targets = targets.to(model.device, torch.float32)
     objective = Objective(config.loss, targets, networks)
     n, device = len(targets), model.device
-    mean_w, w_std = w_stats(model)
     rngs = [torch.Generator().manual_seed(config.seed * 1_000_003 + i) for i in (indices or range(n))]
-    shape = (n, g.style_dim) if config.space == "w" else (n, g.n_latent, g.style_dim)
-    w_opt = mean_w.reshape(1, *[1] * (len(shape) - 2), -1).expand(shape).clone().requires_grad_(True)
-    noises = [_draw(rngs, (1, r, r), device).requires_grad_(config.optimise_noise) for r in g.noise_resolutions()]
+    w_opt, noises, w_std = _start(model, rngs, config)
+    shape = tuple(w_opt.shape)
     optimiser = torch.optim.Adam([w_opt] + (noises if config.optimise_noise else []), betas=(0.9, 0.999),
                                  lr=config.lr)
     best = Projection(w_opt.detach().clone(), [v.detach().clone() for v in noises],
@@ -140,6 +138,17 @@ def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionC
         for p, r in zip(g.parameters(), requires):
             p.requires_grad_(r)
     return best
+
+
+def _start(model, rngs: list[torch.Generator], config: ProjectionConfig):
+    """(w [N, w_dim] or [N, num_ws, w_dim] at the mean w, unit noise maps [N, 1, r, r], spread of W)."""
+    g, n = model.module, len(rngs)
+    mean_w, w_std = w_stats(model)
+    shape = (n, g.style_dim) if config.space == "w" else (n, g.n_latent, g.style_dim)
+    w_opt = mean_w.reshape(1, *[1] * (len(shape) - 2), -1).expand(shape).clone().requires_grad_(True)
+    noises = [_draw(rngs, (1, r, r), model.device).requires_grad_(config.optimise_noise)
+              for r in g.noise_resolutions()]
+    return w_opt, noises, w_std
 
 
 def _draw(rngs: list[torch.Generator], shape: tuple[int, ...], device) -> torch.Tensor:

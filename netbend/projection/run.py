@@ -7,6 +7,7 @@ rewritten after every batch, so an interrupted run keeps what it finished.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable, Mapping
@@ -39,8 +40,6 @@ def project_files(model, targets: list[TargetImage], out: Path, config: Projecti
                   settings: dict | None = None,
                   callback: Callable[[StepReport], None] | None = None, video: bool = False) -> dict:
     """Project ``targets`` batch by batch, writing every image's files and ``project.json``."""
-    import json
-
     names = unique_names([t.name for t in targets])
     summary = {**(settings or {}), "model_name": model.name, "model_hash": model.model_hash,
                "resolution": model.resolution, "config": config.to_dict(), "images": []}
