@@ -516,3 +516,14 @@ def test_shipped_example_projection_draws_the_example_face():
     image = render(model, w, load_noise_file(examples / "face_noise.safetensors", model))
     target = torch.from_numpy(read_target(examples / "face.png", 64).pixels).permute(2, 0, 1)[None] / 127.5 - 1
     assert losses.psnr(image, target).item() > 25  # 27.35 dB when it was made
+
+
+def test_animate_takes_the_projection_files(tmp_path, tiny_path):
+    Image.new("RGB", (16, 16), (30, 160, 90)).save(tmp_path / "me.png")
+    assert run("project", tmp_path / "me.png", "--model", tiny_path, "--steps", 5, "--out", tmp_path / "p").exit_code == 0
+    res = run("animate", "--model", tiny_path, "--w", tmp_path / "p" / "me_w.npy", "--noise-file",
+              tmp_path / "p" / "me_noise.safetensors", "--frames", 2, "--batch-size", 1, "--out", f"{tmp_path / 'a'}/")
+    assert res.exit_code == 0, res.output
+    frames = sorted((tmp_path / "a").glob("*.png"))
+    projected = np.asarray(Image.open(tmp_path / "p" / "me_projected.png"))
+    assert len(frames) == 2 and all(np.array_equal(np.asarray(Image.open(f)), projected) for f in frames)

@@ -36,6 +36,8 @@ OWN_FILES = ("run.yaml",)
               help="Truncation psi: a number or a curve, e.g. '{lfo: 0.25, range: [0.5, 1]}'.")
 @click.option("--noise", type=click.Choice(["const", "random", "interp", "none"]), default="const",
               show_default=True, help="Noise inputs: stored, new every frame, blended between keyframes, none.")
+@click.option("--noise-file", "noise_path", type=click.Path(dir_okay=False),
+              help="Noise maps for every frame (e.g. a projection's NAME_noise.safetensors); replaces --noise.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed: random selections and noise.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1))
 @device_option
@@ -47,8 +49,8 @@ OWN_FILES = ("run.yaml",)
 @click.option("--keep-frames", is_flag=True, help="Keep the PNG frames folder after encoding.")
 @click.option("--dry-run", is_flag=True, help="Validate everything, print the clip and frame 0's plan, write nothing.")
 def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-                fps, audio_path, truncation, noise, seed, batch_size, device, out_path, frames_range, resume, overwrite,
-                keep_frames, dry_run) -> None:
+                fps, audio_path, truncation, noise, noise_path, seed, batch_size, device, out_path, frames_range,
+                resume, overwrite, keep_frames, dry_run) -> None:
     """Render a video of bending over time.
 
     Frames follow a latent path through keyframes (--seeds in order, --latents or --w); any number
@@ -76,7 +78,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
     folder = out if kind == "png" else Path(f"{out_path}.frames")
     clip, model, settings = _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop,
                                    n_frames, duration, fps, audio_path, truncation, noise, seed, batch_size,
-                                   device)
+                                   device, noise_path)
     wanted = parse_range(frames_range, clip.frames)
     if dry_run:
         _show(clip, model, settings, folder, out, kind)
@@ -107,7 +109,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
 
 
 def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-           fps, audio_path, truncation, noise, seed, batch_size, device):
+           fps, audio_path, truncation, noise, seed, batch_size, device, noise_path=None):
     """Validate every option and load what the clip needs: (clip, model, settings for run.yaml)."""
     import numpy as np
 
@@ -153,7 +155,9 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     if interp == "cubic" and kind == "z":
         keys, kind = model.mapping(keys), "w"  # the spline runs through the keyframes' w
     path = LatentPath(kind, keys.detach().cpu().numpy(), interp, loop, frames)
-    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio)
+    maps = _noise_file(noise_path, model) if noise_path else None
+    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio,
+                noise_maps=maps)
     from netbend import __version__
 
     source = ({"seeds": [int(s) for s in latents.seeds]} if latents.seeds[0] is not None
@@ -164,6 +168,8 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
                 "source_plan": plan.to_dict(), "clusters": clusters.source if clusters else None,
                 "latents": source, "interp": interp, "loop": loop, "frames": frames, "fps": fps,
                 "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size,
+                "noise_file": None if noise_path is None else {"file": str(noise_path),
+                                                               "sha256": _file_hash(noise_path)},
                 "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)}}
     return clip, model, settings
 
@@ -185,6 +191,15 @@ def _file_hash(path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:16]
+
+
+def _noise_file(path, model) -> tuple:
+    from netbend.noise_maps import load_noise_file
+
+    maps = load_noise_file(path, model)
+    if maps[0].shape[0] != 1:
+        raise NetbendError(f"--noise-file {path}: holds maps for {maps[0].shape[0]} latents; animate uses one set")
+    return tuple(maps)
 
 
 def _prepare(folder: Path, video: Path | None, settings: dict, *, resume: bool, overwrite: bool) -> None:

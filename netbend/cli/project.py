@@ -24,7 +24,8 @@ from netbend.errors import NetbendError
 @click.option("--noise-regularize", default=1e5, show_default=True, type=click.FloatRange(0),
               help="Weight of the noise maps' autocorrelation penalty.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the initial noise maps and latent noise.")
-@click.option("--no-crop", is_flag=True, help="Resize the whole image (squashing it) instead of centre-cropping a square.")
+@click.option("--no-crop", is_flag=True,
+              help="Resize the whole image (squashing it) instead of centre-cropping a square.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Images optimised together.")
 @device_option
 @click.option("--video", is_flag=True, help="Also write NAME_optimisation.mp4: target | projection as it is optimised "

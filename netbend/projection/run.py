@@ -2,8 +2,9 @@
 
 Images go through :func:`project` in batches; each image's files are written as soon as its
 batch is done (with ``video``, also ``NAME_optimisation.mp4``: target | current synthesis, about
-:data:`VIDEO_FRAMES` frames spread over the run, at 24 fps), and ``project.json`` (settings, per-image loss, PSNR, MS-SSIM, steps, seconds) is
-rewritten after every batch, so an interrupted run keeps what it finished.
+:data:`VIDEO_FRAMES` frames spread over the run, at 24 fps), and ``project.json`` (settings,
+per-image loss, PSNR, MS-SSIM, steps, seconds) is rewritten after every batch, so an interrupted
+run keeps what it finished.
 """
 from __future__ import annotations
 
