@@ -225,7 +225,7 @@ def _noise_file(path, model) -> tuple:
     from netbend.noise_maps import load_noise_file
 
     maps = load_noise_file(path, model)
-    if maps[0].shape[0] != 1:
+    if maps and maps[0].shape[0] != 1:
         raise NetbendError(f"--noise-file {path}: holds maps for {maps[0].shape[0]} latents; animate uses one set")
     return tuple(maps)
 

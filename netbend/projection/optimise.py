@@ -54,11 +54,18 @@ class Projection:
 
 
 def check_projectable(model) -> None:
-    """Projection needs a StyleGAN2 with a mapping network (for the mean and spread of W)."""
-    if not hasattr(model, "synthesize") or not hasattr(model, "mean_w"):
+    """Projection needs a StyleGAN2/3 with a mapping network (for the mean and spread of W).
+
+    StyleGAN3 models have no noise inputs (only w is optimised); a conditional model projects
+    with the class set by ``model.set_class``.
+    """
+    if not hasattr(model, "synthesize") or not hasattr(type(model), "mean_w"):
         raise NetbendError(f"model '{getattr(model, 'name', model)}' is not a StyleGAN2 image model; "
                            "projection needs one")
-    if getattr(model.module, "n_mlp", 0) < 1:
+    depth = getattr(model.module, "n_mlp", None)
+    if depth is None:
+        depth = getattr(getattr(model.module, "mapping", None), "num_layers", 0)  # StyleGAN3
+    if depth < 1:
         raise NetbendError(f"model '{model.name}' has no mapping network (0 mapping layers); projection "
                            "starts from the mean w and needs the mapping network to find it")
 
@@ -67,8 +74,7 @@ def w_stats(model) -> tuple[torch.Tensor, float]:
     """(mean w [1, w_dim], spread of W: sqrt of the summed per-dimension variance), seeded samples."""
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(W_STD_SAMPLES, model.z_dim, generator=gen).to(model.device)
-    with torch.no_grad():
-        w = model.module.mapping(z)  # [S, w_dim]
+    w = model.mapping(z)  # [S, w_dim], the model's class for a conditional model
     mean = model.mean_w
     return mean, float((w - mean).square().sum(1).mean().sqrt())
 
