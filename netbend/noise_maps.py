@@ -8,7 +8,6 @@ it, so a projection re-renders with the same pixels.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
@@ -26,7 +25,9 @@ def save_noise_file(path: str | os.PathLike, noises: list[torch.Tensor], meta: d
 
 def load_noise_file(path: str | os.PathLike, model) -> list[torch.Tensor]:
     """The maps of a noise file, checked against ``model``'s noise inputs: list of [B, 1, r, r]."""
-    path = Path(path)
+    from netbend.examples import resolve
+
+    path = resolve(path)  # or a shipped example (examples/images/face_noise.safetensors)
     if not path.is_file():
         raise NetbendError(f"{path}: noise file not found")
     try:
