@@ -27,7 +27,7 @@ def load_noise_file(path: str | os.PathLike, model) -> list[torch.Tensor]:
     """The maps of a noise file, checked against ``model``'s noise inputs: list of [B, 1, r, r]."""
     from netbend.examples import resolve
 
-    path = resolve(path)  # or a shipped example (examples/images/face_noise.safetensors)
+    path = resolve(path)  # or a shipped file by its clone path
     if not path.is_file():
         raise NetbendError(f"{path}: noise file not found")
     try:
