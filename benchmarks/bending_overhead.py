@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -50,6 +51,11 @@ def heavy(n_layers: int) -> list[dict]:
 CHILD = "import torch; torch.set_num_threads(1); from netbend.cli import main; main()"
 
 
+def _child_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def whole_process(size: int, repeats: int, seeds: int = 8, batch: int = 8) -> None:
     """Median wall time of whole `netbend generate` processes, Figure 3 plan vs the empty plan."""
     from netbend.models import save_native
@@ -62,22 +68,25 @@ def whole_process(size: int, repeats: int, seeds: int = 8, batch: int = 8) -> No
         plans["none"].write_text(yaml.safe_dump({"transforms": []}))
         plans["fig3"].write_text(yaml.safe_dump({"transforms": FIG3}))
         times: dict[str, list[float]] = {k: [] for k in plans}
+        cpu: dict[str, list[float]] = {k: [] for k in plans}
         for i in range(repeats):
             for k, plan in (plans.items() if i % 2 == 0 else reversed(plans.items())):
                 out = Path(tmp) / f"out_{k}_{i}"
                 cmd = [sys.executable, "-c", CHILD,
                        "generate", "--model", str(model), "--config", str(plan), "--seeds", f"0-{seeds - 1}",
                        "--batch-size", str(batch), "--out", str(out)]
-                t0 = time.perf_counter()
+                t0, c0 = time.perf_counter(), _child_cpu()
                 subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                env={**os.environ, "NETBEND_THREADS": "1"})
                 times[k].append(time.perf_counter() - t0)
-        med = {k: statistics.median(v) for k, v in times.items()}
+                cpu[k].append(_child_cpu() - c0)
         print(f"whole process, {size} px, {seeds} seeds, batch {batch}, 1 thread, median of {repeats} "
-              f"alternating runs: empty plan {med['none']:.2f} s, fig3 plan {med['fig3']:.2f} s, "
-              f"ratio {med['fig3'] / med['none']:.3f}")
-        for k, v in times.items():
-            print(f"  {k}: {' '.join(f'{t:.2f}' for t in v)}")
+              "alternating runs (CPU time = user + system of the process: steadier on a shared machine)")
+        for label, data in (("wall", times), ("CPU", cpu)):
+            med = {k: statistics.median(v) for k, v in data.items()}
+            print(f"  {label:>4}: empty plan {med['none']:6.2f} s, fig3 plan {med['fig3']:6.2f} s, "
+                  f"ratio {med['fig3'] / med['none']:.3f}   (runs: "
+                  + "; ".join(f"{k} {' '.join(f'{t:.2f}' for t in v)}" for k, v in data.items()) + ")")
 
 
 def main() -> None:

@@ -43,7 +43,7 @@ from netbend.projection import ProjectionConfig, project, read_target, render, t
 from netbend.projection.outputs import compare_strip
 from netbend.projection.run import image_scores
 
-MIXES = ["l2=1", "l1=1", "msssim=1", "l2=1,msssim=0.1", "l2=1,msssim=1", "l1=1,msssim=0.5"]
+MIXES = ["l2=1", "l1=1", "msssim=1", "l2=1,msssim=0.1", "l2=1,msssim=1", "l1=1,msssim=0.2", "l1=1,msssim=0.5"]
 
 
 def targets_for(model, n: int) -> dict[str, torch.Tensor]:

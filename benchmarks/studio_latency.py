@@ -11,6 +11,7 @@ then, all timed inside the page with ``performance.now()``:
   new images per second the page paints (stale states are dropped by the server).
 
     .venv/bin/python benchmarks/studio_latency.py --changes 60 --drag-seconds 5 --threads 2
+    .venv/bin/python benchmarks/studio_latency.py --random-model 256 --changes 10 --drag-seconds 10
 """
 from __future__ import annotations
 
@@ -63,11 +64,11 @@ requestAnimationFrame(step);
 
 
 def start_server(args) -> tuple[subprocess.Popen, str]:
-    env = dict(os.environ, OMP_NUM_THREADS=str(args.threads), MKL_NUM_THREADS=str(args.threads))
-    cmd = [sys.executable, "-c", "from netbend.cli import main; main()", "studio", "--port", "0", "--no-browser"]
+    cmd = [sys.executable, "-c", "from netbend.cli import main; main()", "--threads", str(args.threads),
+           "studio", "--port", "0", "--no-browser"]
     if args.model:
         cmd += ["--model", args.model]
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         line = proc.stdout.readline()
@@ -110,7 +111,21 @@ def main() -> None:
     ap.add_argument("--drag-seconds", type=float, default=5.0)
     ap.add_argument("--threads", type=int, default=2, help="torch threads of the server")
     ap.add_argument("--model", default=None, help="checkpoint (default: the built-in 64 px model)")
+    ap.add_argument("--random-model", type=int, default=None, metavar="SIZE",
+                    help="instead: a random-weight StyleGAN2 of this size with FFHQ config-f channels")
     args = ap.parse_args()
+    if args.random_model:
+        import tempfile
+
+        import torch
+
+        from netbend.models import Generator, StyleGAN2Model, save_native
+
+        torch.manual_seed(0)
+        tmp = tempfile.mkdtemp(prefix="studio-bench-")
+        args.model = os.path.join(tmp, f"random-{args.random_model}.safetensors")
+        save_native(StyleGAN2Model(Generator(args.random_model, channel_multiplier=2),
+                                   name=f"random-{args.random_model}"), args.model)
     proc, url = start_server(args)
     driver = browser()
     try:

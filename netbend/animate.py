@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import yaml
+import json
 
 from netbend.errors import NetbendError
 from netbend.frames import Clip, render_clip
@@ -47,7 +47,7 @@ def render_to_folder(model: Any, clip: Clip, folder: Path, frames: Iterable[int]
     done = 0
     for numbers, images in render_clip(model, clip, todo, batch_size=batch_size):
         for f, png in zip(numbers, to_uint8(images)):
-            save_png(frame_file(folder, int(f)), png, {"netbend": yaml.safe_dump({**(meta or {}), "frame": int(f)})})
+            save_png(frame_file(folder, int(f)), png, {"netbend": json.dumps({**(meta or {}), "frame": int(f)})})
         done += len(numbers)
         if progress:
             progress(len(numbers))

@@ -17,7 +17,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import yaml
 
@@ -94,7 +94,9 @@ def _from_ours(data: Mapping[str, Any], source: str) -> ClusterSet:
 
 def load_clusters(path: str | os.PathLike) -> ClusterSet:
     """Read a cluster file in our JSON format or the original project's YAML format."""
-    path = Path(path)
+    from netbend.examples import resolve
+
+    path = resolve(path)
     if not path.is_file():
         raise NetbendError(f"{path}: cluster file not found")
     try:
@@ -120,3 +122,71 @@ def save_clusters(clusters: ClusterSet, path: str | os.PathLike, *, original: bo
     else:
         text = json.dumps(clusters.to_dict(), indent=1)
     atomic_write_text(path, text)
+
+
+# -- the clusters that belong to a model ------------------------------------------------------------
+BESIDE_SUFFIX = ".clusters.json"
+
+
+def clusters_beside(model_path: str | os.PathLike) -> Path:
+    """Where a checkpoint's own cluster file lives: ``CHECKPOINT.clusters.json`` beside the file
+    (``ffhq.pkl`` -> ``ffhq.pkl.clusters.json``), or ``clusters.json`` inside a model folder."""
+    path = Path(model_path)
+    return path / "clusters.json" if path.is_dir() else path.with_name(path.name + BESIDE_SUFFIX)
+
+
+def model_cluster_file(model: Any, model_path: str | os.PathLike | None) -> Path:
+    """The cluster file that belongs to ``model`` (it may not exist): the shipped file for the
+    built-in face model, else :func:`clusters_beside` the checkpoint (the audio model's too)."""
+    if model_path is None and getattr(model, "source", None) == "default":
+        from netbend.clustering import DEFAULT_CLUSTERS
+
+        return DEFAULT_CLUSTERS
+    if model_path is None:
+        from netbend.audio.model import DEFAULT_MODEL
+
+        model_path = DEFAULT_MODEL
+    return clusters_beside(model_path)
+
+
+def check_model_hash(clusters: ClusterSet, model: Any) -> None:
+    """Refuse a cluster file made for another model (files without a recorded hash pass)."""
+    made_for, have = clusters.meta.get("model_hash"), getattr(model, "model_hash", None)
+    if made_for and have and str(made_for) != str(have):
+        raise NetbendError(f"{clusters.source}: made for model hash {made_for}, but the model's hash is "
+                           f"{have}; re-run `netbend cluster` for this model or give --clusters FILE")
+
+
+def plans_use_clusters(*plans: Any) -> bool:
+    """Whether any entry of these plans selects features by cluster."""
+    return any(e.features == "cluster" for plan in plans if plan is not None for e in plan.transforms)
+
+
+def find_model_clusters(model: Any, model_path: str | os.PathLike | None) -> ClusterSet | None:
+    """The model's own clusters (hash-checked), or None when no such file exists."""
+    path = model_cluster_file(model, model_path)
+    if not path.is_file():
+        return None
+    clusters = load_clusters(path)
+    check_model_hash(clusters, model)
+    return clusters
+
+
+def clusters_for(model: Any, model_path: str | os.PathLike | None, clusters_path: str | os.PathLike | None,
+                 plans: Any = None, *, say: Callable[[str], None] | None = None) -> ClusterSet | None:
+    """The clusters a run uses: ``--clusters`` when given; else, when a plan selects by cluster (or
+    ``plans`` is None: clusters are always needed), the model's own file (:func:`model_cluster_file`,
+    hash-checked; ``say`` is told which one); else None."""
+    if clusters_path:
+        return load_clusters(clusters_path)
+    if plans is not None and not plans_use_clusters(*plans):
+        return None
+    clusters = find_model_clusters(model, model_path)
+    if clusters is None:
+        raise NetbendError(("features: 'cluster' needs" if plans is not None else "this needs")
+                           + " a cluster file: give --clusters FILE, or put the "
+                           f"model's clusters at {model_cluster_file(model, model_path)} "
+                           "(`netbend cluster` writes one)")
+    if say is not None:
+        say(f"clusters: {clusters.source} (the model's own, hash {clusters.meta.get('model_hash', '?')})")
+    return clusters

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any, Mapping
 
 import numpy as np
@@ -146,11 +147,14 @@ Curve = Keyframes | LFO | Noise | AudioCurve
 
 
 # -- noise, vectorised: shared by Noise curves and the Perlin feature selection -----------------
+@lru_cache(maxsize=64)
 def noise_gradients(seed: int, streams: int, octaves: int) -> np.ndarray:
-    """Gradients in [-1, 1], [streams, octaves, NOISE_TABLE], from (seed, stream) alone."""
+    """Gradients in [-1, 1], [streams, octaves, NOISE_TABLE], from (seed, stream) alone (read-only)."""
     rows = [np.random.Generator(np.random.PCG64([int(seed), s])).uniform(-1, 1, (octaves, NOISE_TABLE))
             for s in range(streams)]
-    return np.stack(rows)
+    table = np.stack(rows)
+    table.flags.writeable = False
+    return table
 
 
 def perlin1d(x: np.ndarray, grads: np.ndarray, period: int | None) -> np.ndarray:
@@ -205,7 +209,7 @@ def parse_curve(value: Any, where: str = "") -> Curve:
     if isinstance(value, (Keyframes, LFO, Noise, AudioCurve)):
         return value
     if not isinstance(value, Mapping) or not value:
-        raise _err(where, f"a curve is a mapping such as {{lfo: 0.5, range: [0, 1]}}")
+        raise _err(where, "a curve is a mapping such as {lfo: 0.5, range: [0, 1]}")
     kinds = [k for k in value if k in CURVE_KINDS]
     if len(kinds) != 1:
         first = str(next(iter(value)))
@@ -257,7 +261,7 @@ def _keyframes(d: dict, where: str) -> Keyframes:
     if isinstance(raw, Mapping):
         raw = list(raw.items())
     if not isinstance(raw, (list, tuple)) or not raw:
-        raise _err(_j(where, "keyframes"), f"must be a list of [time, value] pairs")
+        raise _err(_j(where, "keyframes"), "must be a list of [time, value] pairs")
     times, values = [], []
     for i, pair in enumerate(raw):
         if not isinstance(pair, (list, tuple)) or len(pair) != 2:
@@ -277,7 +281,7 @@ def _keyframes(d: dict, where: str) -> Keyframes:
 def _lfo(d: dict, where: str) -> LFO:
     freq, cycles = d.get("lfo"), d.get("cycles")
     if (freq is None) == (cycles is None):
-        raise _err(_j(where, "lfo"), f"give a frequency in Hz ({{lfo: 0.5}}) or whole cycles per "
+        raise _err(_j(where, "lfo"), "give a frequency in Hz ({lfo: 0.5}) or whole cycles per "
                            "clip ({lfo: null, cycles: 2})")
     return LFO(None if freq is None else _num(freq, _j(where, "lfo"), positive=True), _range(d, where),
                _num(d.get("phase", 0.0), _j(where, "phase")),

@@ -11,8 +11,9 @@ started and, once it finishes (or fails), every file in the folder. The rule:
 * a folder holding anything else (a file netbend did not write): refused, even with ``overwrite``:
   netbend never deletes a file it did not write.
 
-A sub-folder with a manifest of its own (``cluster dataset --out runs/x/dataset`` inside
-``runs/x``) counts as written by netbend.
+A sub-folder with a manifest of its own is another run's (``--out out/plain`` inside the default
+``out``): it neither blocks nor is deleted. A folder inside an earlier run's folder
+(``cluster dataset --out runs/x/dataset`` after ``cluster run --out-dir runs/x``) belongs to that run.
 """
 from __future__ import annotations
 
@@ -66,24 +67,38 @@ def finish_out_dir(path: str | os.PathLike) -> None:
     manifest = _read_manifest(out)
     if manifest is None:
         return
-    files = sorted(str(p.relative_to(out)) for p in _files(out))
+    kept = set(manifest["files"])  # resumed from an earlier run
+    files = sorted(str(p.relative_to(out)) for p in _files(out)
+                   if not _under_manifest(p, out) or str(p.relative_to(out)) in kept)
     _write_manifest(out, {**manifest, "finished": time.time(), "files": files})
 
 
 def _survey(out: Path) -> tuple[dict | None, list[Path], list[Path]]:
     """The folder's manifest, the files an earlier netbend run wrote, and the other files."""
-    manifest = _read_manifest(out)
+    base, manifest = _nearest_manifest(out)
     listed = set(manifest["files"]) if manifest else set()
     # a run that never finished (killed) listed nothing yet: what appeared after it started is its own
     since = float(manifest["started"]) - 1 if manifest and not manifest.get("finished") else float("inf")
     owned, foreign = [], []
     for p in _files(out, include_manifest=True):
-        mine = (p == out / MANIFEST or str(p.relative_to(out)) in listed or p.stat().st_mtime >= since
-                or _under_manifest(p, out))
-        (owned if mine else foreign).append(p)
+        if p == out / MANIFEST or str(p.resolve().relative_to(base)) in listed or p.stat().st_mtime >= since:
+            owned.append(p)
+        elif not _under_manifest(p, out):  # another run's folder inside this one is left alone
+            foreign.append(p)
     if owned == [out / MANIFEST]:  # a run that wrote nothing
         owned = []
     return manifest, owned, foreign
+
+
+def _nearest_manifest(out: Path) -> tuple[Path, dict | None]:
+    """The manifest of ``out``, else of the closest enclosing folder (a step's folder inside a
+    `cluster run` folder, e.g. ``runs/faces/dataset``), with the folder it lies in."""
+    here = out.resolve()
+    for folder in (here, *here.parents):
+        manifest = _read_manifest(folder)
+        if manifest is not None:
+            return folder, manifest
+    return here, None
 
 
 def _files(out: Path, include_manifest: bool = False) -> list[Path]:

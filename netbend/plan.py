@@ -78,7 +78,7 @@ class PlanEntry(BaseModel):
             raise ValueError("each entry must be a mapping with keys " + ", ".join(ENTRY_KEYS))
         data = dict(data)
         for key in data:
-            if key not in ENTRY_KEYS and key not in ("feature_param", "except_", "curves"):
+            if key not in ENTRY_KEYS and key not in ("feature_param", "except_"):
                 raise _KeyError(key, f"unknown key '{key}'" + closest(key, ENTRY_KEYS))
         for key in ("layer", "transform"):
             if data.get(key) is None:
@@ -88,8 +88,6 @@ class PlanEntry(BaseModel):
         except NetbendError as err:
             raise _KeyError("transform", str(err)) from None
         data["transform"] = spec.name
-        if "curves" in data:  # already split (model_copy / re-validation)
-            return data
         curves = _split_curves(spec, data)
         mode = data.get("features") or "all"
         if mode not in FEATURE_MODES:
@@ -307,12 +305,15 @@ def _word(err: ValidationError, source: str, index: int) -> str:
 
 
 def load_plan(path: str | os.PathLike | None) -> Plan:
-    """Read and validate a plan file; ``None`` gives the empty plan."""
+    """Read and validate a plan file; ``None`` gives the empty plan. A path that does not exist may
+    name a shipped example plan (``fig3_stochastic``, ``examples/fig3_stochastic.yaml``)."""
+    from netbend.examples import not_found_hint, resolve
+
     if path is None:
         return Plan()
-    path = Path(path)
+    given, path = path, resolve(path)
     if not path.is_file():
-        raise NetbendError(f"{path}: plan file not found")
+        raise NetbendError(f"{given}: plan file not found" + not_found_hint(str(given)))
     try:
         data = yaml.safe_load(path.read_text())
     except (yaml.YAMLError, UnicodeDecodeError) as err:

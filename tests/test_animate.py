@@ -205,3 +205,18 @@ def test_shipped_artwork_examples_validate():
     for name in ("disembodied_gaze", "fragments_of_self", "teratome"):
         plan = load_plan(root / f"{name}.yaml")
         assert plan.transforms
+
+
+def test_cli_video_from_ranges_is_assembled_when_every_frame_is_there(tmp_path, tiny):
+    import imageio_ffmpeg
+
+    out = tmp_path / "v.mp4"
+    base = ["animate", "--model", tiny, "--seeds", "0,1", "--frames", 6, "--batch-size", 4, "--out", out]
+    res = run(*base, "--frames-range", "0:3")
+    assert res.exit_code == 0 and "3 frame(s) of 6 still missing" in res.output and not out.exists()
+    assert len(frames_of(tmp_path / "v.mp4.frames")) == 3
+    res = run(*base, "--frames-range", "3:6")
+    assert res.exit_code == 0 and out.exists() and not (tmp_path / "v.mp4.frames").exists()
+    reader = imageio_ffmpeg.read_frames(str(out))
+    next(reader)
+    assert len(list(reader)) == 6

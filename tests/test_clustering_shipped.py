@@ -76,7 +76,7 @@ def test_remove_eyes_plan_changes_the_eyes_far_more_than_the_rest(model):
     assert change[eyes].mean() > 5.0 * change[~eyes].mean()
 
 
-def test_demo_shows_cluster_plans_with_clusters_and_refuses_them_without(tmp_path):
+def test_demo_shows_cluster_plans_with_the_shipped_clusters_given_or_not(tmp_path):
     from click.testing import CliRunner
 
     from netbend.cli import main
@@ -86,6 +86,7 @@ def test_demo_shows_cluster_plans_with_clusters_and_refuses_them_without(tmp_pat
                                     str(tmp_path), "--clusters", str(DEFAULT_CLUSTERS)])
     assert res.exit_code == 0, res.output
     assert "3 rows x 2 faces" in res.output and (tmp_path / "demo.png").exists()
-    res = CliRunner().invoke(main, ["demo", "--sweep-layers", "", *plans, "--out", str(tmp_path / "x")])
-    assert res.exit_code == 2 and "needs a cluster file" in res.output
-    assert not (tmp_path / "x" / "demo.png").exists()
+    res = CliRunner().invoke(main, ["demo", "--sweep-layers", "", *plans, "--seeds", "0-1",
+                                    "--out", str(tmp_path / "x")])
+    assert res.exit_code == 0 and f"clusters: {DEFAULT_CLUSTERS}" in res.output, res.output
+    assert (tmp_path / "x" / "demo.png").read_bytes() == (tmp_path / "demo.png").read_bytes()

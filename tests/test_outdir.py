@@ -109,3 +109,26 @@ def test_cluster_and_audio_steps_resume_by_default(tmp_path):
     (tmp_path / "runs" / "x.txt").write_text("x")
     res = _run("cluster", "run", "--out-dir", tmp_path / "runs", "--dry-run")
     assert res.exit_code == 2 and "did not write" in res.output
+
+
+def test_a_step_folder_inside_a_run_folder_is_netbends(tmp_path):
+    run = prepare_out_dir(tmp_path / "runs", overwrite=False, command="cluster run")
+    (run / "dataset").mkdir()
+    (run / "dataset" / "meta.json").write_text("{}")
+    finish_out_dir(run)
+    assert prepare_out_dir(run / "dataset", overwrite=False, resume=True, command="cluster dataset").is_dir()
+    (run / "cnn").mkdir()
+    (run / "cnn" / "mine.txt").write_text("x")  # after the run finished: not netbend's
+    with pytest.raises(NetbendError, match="did not write"):
+        prepare_out_dir(run / "cnn", overwrite=True, command="cluster train")
+
+
+def test_other_runs_inside_a_folder_are_left_alone(tmp_path):
+    out = tmp_path / "out"
+    assert _run("generate", "--seeds", "0", "--out", out / "plain").exit_code == 0
+    res = _run("generate", "--seeds", "1", "--out", out)  # the default --out beside out/plain
+    assert res.exit_code == 0, res.output
+    assert json.loads((out / MANIFEST).read_text())["files"] == ["plan_var00.yaml", "run.yaml",
+                                                                  "seed0001_var00.png"]
+    assert _run("generate", "--seeds", "2", "--out", out, "--overwrite").exit_code == 0
+    assert (out / "plain" / "seed0000_var00.png").is_file() and not (out / "seed0001_var00.png").exists()

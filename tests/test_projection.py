@@ -121,17 +121,29 @@ def _target(model, seed=5):
 
 
 @pytest.mark.parametrize("space", ["w", "w+"])
-def test_projection_recovers_images_the_default_model_drew(space):
+def test_projection_recovers_an_image_the_default_model_drew(space):
     model = load_model(None)
-    target = model.synthesize(z=model.latents_from_seeds([2_000_000, 2_000_001]))
-    start = render(model, model.mean_w.expand(2, -1), list(model.module.make_noise("const", 1, "cpu")))
-    result = project(model, target, ProjectionConfig(space=space, steps=150))
+    target = model.synthesize(z=model.latents_from_seeds([2_000_000]))
+    start = render(model, model.mean_w, list(model.module.make_noise("const", 1, "cpu")))
+    result = project(model, target, ProjectionConfig(space=space, steps=80))
     images = render(model, result.w, result.noises)
-    assert (losses.psnr(start, target) < 20).all() and (losses.psnr(images, target) > 25).all()
-    assert result.w.shape == ((2, 128) if space == "w" else (2, model.num_ws, 128))
-    assert [tuple(n.shape) for n in result.noises] == [(2, 1, r, r) for r in model.module.noise_resolutions()]
-    assert result.steps_run == 150 and result.stopped is None and min(result.best_step) > 100
+    assert losses.psnr(start, target).item() < 20 and losses.psnr(images, target).item() > 28  # measured 33.4 / 36.2
+    assert result.w.shape == ((1, 128) if space == "w" else (1, model.num_ws, 128))
+    assert [tuple(n.shape) for n in result.noises] == [(1, 1, r, r) for r in model.module.noise_resolutions()]
+    assert result.steps_run == 80 and result.stopped is None and result.best_step[0] > 60
     assert all(p.requires_grad for p in model.module.parameters())  # restored afterwards
+
+
+def test_batched_images_are_independent_problems():
+    model = StyleGAN2Model(tiny_generator(), name="tiny")
+    a, b = _target(model, 5), _target(model, 6)
+    config = ProjectionConfig(steps=30)
+    together = project(model, torch.cat([b, a]), config, indices=[4, 7])
+    alone = project(model, a, config, indices=[7])
+    assert torch.allclose(together.w[1], alone.w[0], atol=1e-4)
+    assert all(torch.allclose(t[1], o[0], atol=1e-4) for t, o in zip(together.noises, alone.noises))
+    other = project(model, a, config, indices=[8])
+    assert not torch.allclose(other.w[0], alone.w[0], atol=1e-4)
 
 
 def test_noise_maps_are_optimised_where_they_matter():
@@ -449,3 +461,46 @@ def test_discriminator_matches_nvlabs_reference_blocks(tmp_path):
     for got, key in zip(feats[1:], ("ref.b16", "ref.b8")):
         scale = t[key].abs().max()
         assert (got - t[key]).abs().max() / scale < 1e-5
+
+
+def test_video_of_the_optimisation_and_the_output_folder_policy(tmp_path, tiny_path):
+    import imageio_ffmpeg
+
+    Image.new("RGB", (16, 16), (90, 30, 200)).save(tmp_path / "x.png")
+    args = ["project", tmp_path / "x.png", "--model", tiny_path, "--steps", 10, "--video", "--out", tmp_path / "p"]
+    res = run(*args)
+    assert res.exit_code == 0, res.output
+    video = tmp_path / "p" / "x_optimisation.mp4"
+    reader = imageio_ffmpeg.read_frames(str(video))
+    meta = next(reader)
+    assert meta["size"] == (34, 16) and sum(1 for _ in reader) == 10  # target | synthesis, one frame a step
+    res = run(*args)
+    assert res.exit_code == 2 and "--overwrite" in res.output
+    assert run(*args, "--overwrite").exit_code == 0
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep me")
+    res = run("project", tmp_path / "x.png", "--model", tiny_path, "--steps", 2, "--out", tmp_path / "mine",
+              "--overwrite")
+    assert res.exit_code == 2 and (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_generate_noise_file_with_one_map_per_latent(tmp_path, tiny_path):
+    from netbend.noise_maps import save_noise_file
+
+    model = load_model(tiny_path)
+    gen = torch.Generator().manual_seed(0)
+    maps = [torch.randn(2, 1, r, r, generator=gen) for r in model.module.noise_resolutions()]
+    w = model.mapping(model.latents_from_seeds([3, 4]))
+    np.save(tmp_path / "w.npy", w.numpy())
+    save_noise_file(tmp_path / "n2.safetensors", maps)
+    save_noise_file(tmp_path / "n3.safetensors", [torch.cat([m, m[:1]]) for m in maps])
+    res = run("generate", "--model", tiny_path, "--w", tmp_path / "w.npy", "--noise-file", tmp_path / "n2.safetensors",
+              "--batch-size", 1, "--out", tmp_path / "g")
+    assert res.exit_code == 0, res.output
+    for i in range(2):
+        want = (model.synthesize(w=w[i:i + 1], noise=[m[i:i + 1] for m in maps]) + 1) * 127.5
+        got = np.asarray(Image.open(tmp_path / "g" / f"w{i:04d}_var00.png")).astype(np.float32)
+        assert np.abs(got - want[0].permute(1, 2, 0).clamp(0, 255).numpy()).max() <= 0.5 + 1e-3
+    res = run("generate", "--model", tiny_path, "--w", tmp_path / "w.npy", "--noise-file", tmp_path / "n3.safetensors",
+              "--out", tmp_path / "h")
+    assert res.exit_code == 2 and "holds maps for 3 latents; give 1 or one per latent (2)" in res.output

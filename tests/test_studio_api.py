@@ -284,6 +284,11 @@ def test_cluster_pictures_and_look_inside(studio, engine):
     assert grid.shape[0] > np.asarray(Image.open(io.BytesIO(one))).shape[0]
     status, body = post(studio.url + "api/inspect", {"layer": 3, "feature": 64})
     assert status == 400 and json.loads(body)["error"] == "inspect: feature must be 0-63, got 64"
+    status, mean = post(studio.url + "api/inspect", {"layer": 3, "bent": False, "cluster": 1})
+    assert status == 200 and mean != one
+    status, body = post(studio.url + "api/inspect", {"layer": 3, "cluster": 9})
+    k = len(engine.clusters.clusters_of(3))
+    assert status == 400 and json.loads(body)["error"] == f"inspect: cluster must be 0-{k - 1}, got 9"
 
 
 # -- OSC -------------------------------------------------------------------------------------------------
@@ -355,6 +360,13 @@ def test_cli_dry_run_and_missing_extra(monkeypatch):
     assert res.exit_code == 0 and "?token=" in res.output and "warning" in res.output
     res = CliRunner().invoke(main, ["studio", "--dry-run", "--preset", "missing.yaml"])
     assert res.exit_code == 2 and "missing.yaml: preset file not found" in res.output
+    res = CliRunner().invoke(main, ["studio", "--dry-run", "--osc-port", "9000", "--osc-map",
+                                    str(ROOT / "examples" / "studio_osc_map.yaml")])
+    assert res.exit_code == 0 and "with OSC on udp 127.0.0.1:9000" in res.output
+    assert OscMap.load(ROOT / "examples" / "studio_osc_map.yaml").apply("/netbend/bend/2/angle", 0.25) == -90.0
+    bad = ROOT / "examples" / "fig3_stochastic.yaml"  # a plan is not an OSC mapping
+    res = CliRunner().invoke(main, ["studio", "--dry-run", "--osc-map", str(bad)])
+    assert res.exit_code == 2 and f"{bad}: transforms: addresses start with /netbend/" in res.output
     import netbend.studio as studio_pkg
 
     monkeypatch.setattr(studio_pkg, "EXTRA_MODULES", ("starlette", "no_such_module_xyz"))
@@ -392,3 +404,89 @@ def test_switch_to_another_checkpoint_and_refuse_a_bad_one(engine, tmp_path):
         assert st["model"] == str(path) and st["transforms"] == []  # layer 6 does not exist in it
     finally:
         bg.stop()
+
+
+def test_changes_are_accepted_while_a_render_holds_the_model(engine):
+    """A long render (here: the model lock held by the test) blocks neither the socket nor
+    validation; only the newest of the states sent meanwhile is rendered afterwards."""
+    hub = Hub(engine)
+    bg = Background(create_app(hub))
+    try:
+        with connect(ws_url(bg)) as page:
+            json.loads(page.recv(timeout=30))
+            receive_until(page, lambda m: isinstance(m, tuple))
+            with engine.lock:
+                for rid, angle in enumerate((10.0, 20.0, 30.0, 40.0), start=1):
+                    page.send(json.dumps({"type": "state", "rid": rid, "state": state(
+                        transforms=[{**ROTATE, "params": {"angle": angle}}])}))
+                    ack = receive_until(page, lambda m: isinstance(m, dict) and m.get("rid") == rid, timeout=5)
+                    assert ack["type"] == "state"
+                page.send(json.dumps({"type": "state", "rid": 5, "state": state(
+                    transforms=[{**ROTATE, "params": {"angel": 1}}])}))
+                assert receive_until(page, lambda m: isinstance(m, dict) and m.get("rid") == 5,
+                                     timeout=5)["type"] == "error"
+            rids = []
+            while 4 not in rids:
+                header, _ = receive_until(page, lambda m: isinstance(m, tuple))
+                rids.append(header["rid"])
+        assert len(rids) <= 2 and rids[-1] == 4  # at most the one that was waiting, then the newest
+        assert hub.render_loop.dropped >= 2
+    finally:
+        bg.stop()
+
+
+def test_audio_studio_renders_sound_and_exports_what_autoencode_renders(tmp_path, monkeypatch):
+    """The same stack on the spectrogram VAE: spectrograms and WAV frames; the exported plan, clip
+    and command give `netbend audio autoencode` output equal sample for sample."""
+    import base64
+
+    import soundfile as sf
+
+    from netbend.studio.engine import open_engine
+
+    engine = open_engine(None, audio=True)
+    assert engine.kind == "audio"
+    bg = Background(create_app(Hub(engine)))
+    st = {"seed": 3, "variation": 1, "audio": {"clip": "synth1", "phase": "original"},
+          "transforms": [{"layer": 2, "transform": "scalar-multiply", "params": [2.5], "features": "random",
+                          "feature-param": 0.5}]}
+    try:
+        with connect(ws_url(bg)) as page:
+            json.loads(page.recv(timeout=30))
+            page.send(json.dumps({"type": "state", "state": st, "rid": 1}))
+            header, parts = receive_until(page, lambda m: isinstance(m, tuple) and m[0]["rid"] == 1, timeout=120)
+        assert header["kinds"] == ["original", "plain", "bent", "plain.wav", "bent.wav"]
+        assert header["selected"] == [16]
+        bent, plain = (sf.read(io.BytesIO(parts[i]), dtype="int16")[0] for i in (4, 3))
+        assert bent.shape == plain.shape and np.abs(bent.astype(int) - plain).mean() > 10
+        assert Image.open(io.BytesIO(parts[2])).size == Image.open(io.BytesIO(parts[0])).size
+        status, body = post(bg.url + "api/export", st)
+        assert status == 200, body
+        out = json.loads(body)
+        (tmp_path / "plan.yaml").write_text(out["plan_yaml"])
+        (tmp_path / "clip.wav").write_bytes(base64.b64decode(out["clip_wav_b64"]))
+        monkeypatch.chdir(tmp_path)
+        res = CliRunner().invoke(main, shlex.split(out["command"])[1:])
+        assert res.exit_code == 0, res.output
+        cli = sf.read(tmp_path / out["image"], dtype="int16")[0]
+        assert np.array_equal(cli, bent)
+        status, body = post(bg.url + "api/import/clip?name=x.wav", b"RIFF nonsense", raw=True)
+        assert status == 400 and "cannot decode audio" in json.loads(body)["error"]
+        bad = {**st, "audio": {"clip": "synth9"}}
+        status, body = post(bg.url + "api/export", bad)
+        assert json.loads(body)["error"] == "audio.clip: no clip 'synth9' (clips: synth0, synth1, synth2)"
+    finally:
+        bg.stop()
+
+
+def test_variations_grid_shows_the_next_random_draws(engine):
+    entry = {"layer": 2, "transform": "ablate", "features": "random", "feature-param": 0.5}
+    frame = engine.render(parse_state(state(variation=1, grid=3, transforms=[entry])))
+    assert frame.grid_count == 3 and frame.grid.shape == (64 + 2, 3 * 65 + 1, 3)
+    tiles = [frame.grid[1:65, 1 + 65 * k:65 + 65 * k] for k in range(3)]
+    assert np.array_equal(tiles[0], frame.bent)
+    assert np.array_equal(tiles[1], engine.render(parse_state(state(variation=2, transforms=[entry]))).bent)
+    assert not np.array_equal(tiles[1], tiles[2])
+    assert engine.render(parse_state(state(transforms=[entry]))).grid is None
+    with pytest.raises(NetbendError, match="grid: must be a whole number 0-16, got 17"):
+        parse_state(state(grid=17))

@@ -222,14 +222,22 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     clusters = browser.find_elements(By.CSS_SELECTOR, ".cluster")
     clusters[1].click()
     settled(browser)
+    clusters[0].click()  # now cluster 1 alone
+    settled(browser)
+    assert browser.execute_script("return netbend.state.transforms[0]['feature-param']") == [1]
     field = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.0.params.p'][type=number]")
     field.clear()
-    field.send_keys("-3")
+    field.send_keys("4")
     settled(browser)
     browser.find_element(By.ID, "add-bend").click()
     settled(browser)
     Select(browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.1.features']")).select_by_value("random")
     settled(browser)
+    grid_field = browser.find_element(By.CSS_SELECTOR, "[data-path='grid']")
+    grid_field.clear()
+    grid_field.send_keys("4")
+    settled(browser)
+    wait(browser, "!document.getElementById('grid-box').hidden && document.getElementById('grid').naturalWidth === 4 * 65 + 1")
     browser.find_element(By.CSS_SELECTOR, "#inside summary").click()
     wait(browser, "document.getElementById('inspect-img').complete && document.getElementById('inspect-img').naturalWidth > 0")
     slider = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.1.params.angle'][type=range]")
@@ -238,7 +246,7 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     time.sleep(0.5)
     assert browser.execute_script("return netbend.errors") == []
     assert browser.find_element(By.ID, "inspect-layer").get_attribute("value") == "3"  # follows the stack
-    browser.set_window_size(1400, 1180)
+    browser.set_window_size(1400, 1400)
     time.sleep(0.3)
     shot = tmp_path / "studio.png"
     browser.save_screenshot(str(shot))
@@ -246,3 +254,33 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
     target = os.environ.get("NETBEND_STUDIO_SCREENSHOT")
     if target:
         shutil.copy(shot, target)
+
+
+def test_audio_page_plays_the_bent_clip(browser, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    from netbend.studio.engine import open_engine
+    from netbend.studio.hub import Hub
+    from netbend.studio.run import Background
+    from netbend.studio.server import create_app
+
+    bg = Background(create_app(Hub(open_engine(None, audio=True))))
+    try:
+        browser.get(bg.url)
+        wait(browser, "window.netbend && netbend.frames > 0 && netbend.sent.size === 0", timeout=120)
+        assert browser.find_element(By.ID, "previews").is_displayed() is False
+        browser.find_element(By.ID, "add-bend").click()
+        settled(browser)
+        slider = browser.find_element(By.CSS_SELECTOR, "[data-path='transforms.0.params.angle'][type=range]")
+        browser.execute_script("arguments[0].value = 90; arguments[0].dispatchEvent(new Event('input', {bubbles: true}))", slider)
+        wait(browser, "netbend.sent.size === 0", timeout=120)
+        assert browser.execute_script("return netbend.state.transforms[0].params.angle") == 90
+        wait(browser, "document.getElementById('bent-audio').duration > 2")
+        wait(browser, "document.getElementById('spec-bent').naturalWidth > 100")
+        assert browser.execute_script("return netbend.errors") == []
+        browser.save_screenshot(str(tmp_path / "audio.png"))
+        target = os.environ.get("NETBEND_STUDIO_AUDIO_SCREENSHOT")
+        if target:
+            shutil.copy(tmp_path / "audio.png", target)
+    finally:
+        bg.stop()

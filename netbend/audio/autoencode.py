@@ -66,11 +66,43 @@ def encode_audio(model: AudioModel, audio: Audio, hop_frames: int = 64, batch: i
     return Encoded(audio, latents, unit, spec, hop_frames)
 
 
-def decode_latents(model: AudioModel, latents: torch.Tensor, resolved: ResolvedPlan | None,
+def decode_latents(model: AudioModel, latents: torch.Tensor, resolved: ResolvedPlan | list | None,
                    batch: int = 16) -> torch.Tensor:
-    """Latents [N, latent] -> unit windows [N, 128, bins], with ``resolved`` bends installed."""
+    """Latents [N, latent] -> unit windows [N, 128, bins], with ``resolved`` bends installed.
+
+    ``resolved`` may be a list with one resolved plan per window (a plan that changes along the
+    track, see :func:`window_plans`).
+    """
+    if isinstance(resolved, (list, tuple)):
+        from netbend.frames import bend_frames
+
+        parts = []
+        for i in range(0, latents.shape[0], batch):
+            with bend_frames(model.module, resolved[i:i + batch]):
+                parts.append(model.decode(latents[i:i + batch]))
+        return torch.cat(parts)
     with bend(model.module, resolved):
         return torch.cat([model.decode(latents[i:i + batch]) for i in range(0, latents.shape[0], batch)])
+
+
+def window_times(enc: "Encoded", model: AudioModel) -> np.ndarray:
+    """The time (s) of each window's centre: where a curve is read for that window's bends."""
+    spec = model.spec
+    starts = np.arange(enc.latents.shape[0]) * enc.hop_frames
+    return (starts + spec.frames / 2) * spec.hop / spec.sample_rate
+
+
+def window_plans(plan: Any, model: AudioModel, enc: "Encoded", *, seed: int = 0, clusters: Any = None) -> list:
+    """One resolved plan per window of ``enc``: the plan's curves read at each window's centre time
+    (``audio:`` curves follow the input recording itself)."""
+    from netbend.audio.features import analyse
+    from netbend.curves import Clock
+    from netbend.frames import resolve_at
+
+    a = enc.audio
+    clock = Clock(duration=a.seconds, audio=analyse(a.samples, a.sample_rate, a.path))
+    return [resolve_at(plan, model, t=float(t), frame=i, clock=clock, seed=seed, clusters=clusters)
+            for i, t in enumerate(window_times(enc, model))]
 
 
 def unit_to_audio(model: AudioModel, unit: torch.Tensor, length: int, options: PhaseOptions,

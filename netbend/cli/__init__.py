@@ -47,8 +47,13 @@ class _Group(click.Group):
 def main(threads: int | None, plugins: tuple[str, ...]) -> None:
     """Bend trained generative networks: transform chosen features of chosen layers.
 
+    Every command has --help with examples; bad input exits with one line and code 2.
+
     \b
     Examples:
+      netbend demo --out out/demo
+      netbend examples
+      netbend generate --config fig3_stochastic --seeds 0-7 --variations 4 --out out/fig3
       netbend --threads 1 generate --seeds 0-255 --out out/plain
       netbend --plugin examples/my_transforms.py transforms clip
     """
@@ -71,5 +76,5 @@ def _register() -> None:
 
 # One entry per command module; each module exposes COMMANDS = [click commands/groups].
 COMMANDS: list[str] = ["generate", "layers", "audio", "cluster", "transforms", "faces", "demo", "animate",
-                       "studio", "project"]
+                       "studio", "project", "examples", "sweep"]
 _register()

@@ -20,7 +20,8 @@ OWN_FILES = ("run.yaml",)
 @click.command("animate")
 @model_option
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML; numbers may be curves (docs/animate.md).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--seeds", default=None, help="Keyframe seeds in path order, e.g. '0,7,3' (default 0); one seed: a still latent.")
 @click.option("--latents", "z_path", type=click.Path(), help=".npy of keyframe z vectors [K, z_dim].")
 @click.option("--w", "w_path", type=click.Path(), help=".npy of keyframe w [K, w_dim] or w+ [K, num_ws, w_dim].")
@@ -63,11 +64,11 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --seeds 0,7,3 --loop --frames 48 --out out/walk.mp4
       netbend animate --config examples/teratome.yaml --seeds 5 --frames 24 --out out/teratome.gif
       netbend animate --config examples/fragments_of_self.yaml --seeds 2 --duration 4 --out out/fragments.mp4
-      netbend animate --config examples/disembodied_gaze.yaml --clusters netbend/clustering/default_faces_clusters.json --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
+      netbend animate --config examples/disembodied_gaze.yaml --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
-    from netbend.animate import assemble, first_difference, parse_range, render_to_folder
+    from netbend.animate import assemble, parse_range, render_to_folder
     from netbend.video import output_kind, require_ffmpeg
 
     kind = output_kind(out_path)
@@ -113,7 +114,7 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     """Validate every option and load what the clip needs: (clip, model, settings for run.yaml)."""
     import numpy as np
 
-    from netbend.clusters import load_clusters
+    from netbend.clusters import clusters_for
     from netbend.curves import curve_to_yaml, parse_value
     from netbend.frames import Clip
     from netbend.latent_path import LatentPath
@@ -141,12 +142,13 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     plan = load_plan(plan_path)
     if audio is None:
         _need_audio(plan, psi)
-    clusters = load_clusters(clusters_path) if clusters_path else None
     model = load_model(model_path, device=pick_device(device))
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; animate renders images")
     model_settings = setup_model(model, class_index, None, None)
     view = parse_view(model, translate, rotate)
+    clusters = clusters_for(model, model_path, clusters_path, [plan],
+                            say=lambda line: click.echo(line, err=True))
     if z_path or w_path:
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:
@@ -165,7 +167,7 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
                     "sha256": hashlib.sha256(np.ascontiguousarray(latents.values.numpy())).hexdigest()[:16]})
     settings = {"netbend": __version__, "model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
-                "source_plan": plan.to_dict(), "clusters": str(clusters_path) if clusters_path else None,
+                "source_plan": plan.to_dict(), "clusters": clusters.source if clusters else None,
                 "latents": source, "interp": interp, "loop": loop, "frames": frames, "fps": fps,
                 "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size,
                 "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)},

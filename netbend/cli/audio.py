@@ -6,6 +6,7 @@ from pathlib import Path
 import click
 
 from netbend.cli.common import apply_threads, overwrite_option
+from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
 
@@ -13,7 +14,13 @@ from netbend.outdir import prepare_out_dir
 @click.option("--threads", type=click.IntRange(1), default=None, hidden=True,
               help="Old spelling of the global `netbend --threads N` (kept so old command lines run).")
 def audio(threads: int | None) -> None:
-    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers."""
+    """Spectrogram VAE for audio: make-dataset, train, autoencode, sample, layers.
+
+    \b
+    Examples:
+      netbend audio autoencode examples/audio/synth_seed2_0.flac --config fig3_stochastic --out out/bent.wav
+      netbend audio --threads 1 sample --seeds 0-3 --out out/samples
+    """
     if threads:
         apply_threads(threads)
 
@@ -25,18 +32,25 @@ def audio(threads: int | None) -> None:
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
 @overwrite_option
-def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool) -> None:
+@click.option("--dry-run", is_flag=True, help="Check the output folder, say what would be written, stop.")
+def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool,
+                 dry_run: bool) -> None:
     """Write generated music clips (drums, bass, chords) to OUT_DIR.
 
     \b
-    Example:  netbend audio make-dataset data/synth --clips 400 --seed 0
+    Examples:
+      netbend audio make-dataset data/synth --clips 400 --seed 0
+      netbend audio make-dataset data/tiny --clips 4 --seconds 3 --format wav
     """
     from tqdm import tqdm
 
     from netbend.audio.io import write_audio
     from netbend.audio.synth import render_clip
 
-    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset")
+    out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset", dry_run=dry_run)
+    if dry_run:
+        click.echo(f"would write {clips} clips of {seconds:g} s (clip_{seed}_00000.{fmt} ...) to {out}")
+        return
     for i in tqdm(range(clips), desc="clips"):
         write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_clip(seed, i, seconds), 22050)
     click.echo(f"wrote {clips} clips to {out}")
@@ -60,16 +74,20 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, 
 @click.option("--checkpoint-minutes", type=click.FloatRange(0.1), default=3.0, show_default=True)
 @click.option("--max-steps", type=click.IntRange(0), default=0, hidden=True)
 @overwrite_option
+@click.option("--dry-run", is_flag=True, help="Read the folder and check the settings and the output, "
+              "print the window counts, stop.")
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
               hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              max_steps: int, overwrite: bool) -> None:
+              max_steps: int, overwrite: bool, dry_run: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with
     the same --out (--overwrite starts afresh).
 
     \b
-    Example:  netbend audio train my_tracks/ --out runs/vae --epochs 50
+    Examples:
+      netbend audio train my_tracks/ --out runs/vae --epochs 50
+      netbend audio train my_tracks/ --out runs/small --size tiny --epochs 2 --hop-frames 32
     """
     from tqdm import tqdm
 
@@ -87,7 +105,9 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(f"{data.files} files: {data.train.shape[0]} training and {data.val.shape[0]} validation windows"
                + (f"; {len(data.skipped)} files skipped" if data.skipped else ""), err=True)
-    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train")
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=not overwrite, command="audio train", dry_run=dry_run)
+    if dry_run:
+        return
     path = train(data, options, out_dir, spec, log=lambda m: click.echo(m, err=True),
                  progress=lambda **kw: tqdm(leave=False, **kw), name=Path(out_dir).name)
     click.echo(str(path))
@@ -109,14 +129,27 @@ def _phase_options(fn):
     return fn
 
 
+def _level_options(fn):
+    for opt in reversed([
+        click.option("--match-loudness/--no-match-loudness", "match_loudness", default=True, show_default=True,
+                     help="Bring the output to the input's RMS level (audio sample: -17 dBFS RMS), "
+                          "lowered where needed so the peak stays below -0.1 dBFS: never clips."),
+        click.option("--gain", "gain_db", type=float, default=0.0, show_default=True,
+                     help="Extra gain in dB on top of that (still never clipping)."),
+    ]):
+        fn = opt(fn)
+    return fn
+
+
 def _load(model_path, device, plan_path, clusters_path):
     from netbend.audio.model import load_audio_model
-    from netbend.clusters import load_clusters
+    from netbend.clusters import clusters_for
     from netbend.plan import load_plan
 
     model = load_audio_model(model_path, device)
     plan = load_plan(plan_path)
-    clusters = load_clusters(clusters_path) if clusters_path else None
+    clusters = clusters_for(model, model_path, clusters_path, [plan],
+                            say=lambda line: click.echo(line, err=True))
     return model, plan, clusters
 
 
@@ -143,6 +176,13 @@ def _write_run(path: Path, settings: dict, resolved, outputs: list[str]) -> None
     atomic_write_text(path, yaml.safe_dump(run, sort_keys=False, default_flow_style=None))
 
 
+def _describe_levels(levels: dict) -> str:
+    after = [v["rms_after"] for v in levels.values()]
+    limited = sum(v["peak_limited"] for v in levels.values())
+    text = f"RMS {min(after):.3f}" + (f"-{max(after):.3f}" if max(after) != min(after) else "")
+    return text + (f"; {limited} limited by the peak" if limited else "")
+
+
 def _earlier_outputs(record: Path) -> list[str]:
     """The outputs an earlier `audio autoencode` to the same OUT listed in OUT.yaml (plain names)."""
     import yaml
@@ -165,7 +205,8 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
               help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav.")
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True,
               help="Random draws of the plan's random selections (stochastic variations).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
@@ -177,42 +218,64 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
               help="Write original, plain and bent spectrograms side by side to this PNG "
                    "(original and plain without a plan).")
+@_level_options
 @_model_option
 @_device_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
 def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed, phase, iterations, momentum,
-                   hop_frames, png_path, model_path, device, dry_run) -> None:
+                   hop_frames, png_path, match_loudness, gain_db, model_path, device, dry_run) -> None:
     """Autoencode a recording through the VAE with a plan's bends in the decoder.
 
-    The output keeps the input's length and sample rate (mono). OUT.yaml beside
-    it records the settings and the resolved plan of every variation.
+    The output keeps the input's length and sample rate (mono) and, by default, its
+    loudness (RMS), never clipping. OUT.yaml beside it records the settings, the
+    level of every output and the resolved plan of every variation.
 
     \b
     Examples:
-      netbend audio autoencode drums.wav --config fig3.yaml --out bent.wav --variations 4
+      netbend audio autoencode drums.wav --config fig3_stochastic --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
+      netbend audio autoencode examples/audio/synth_seed2_0.flac --config examples/audio_automation.yaml --out out/automated.wav
+
+    Any number in the plan may be a curve (docs/animate.md): it is read at each window's centre
+    time, so the bend changes along the track; 'audio:' curves follow the input recording.
     """
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
     from netbend.audio.io import read_audio, write_audio
+    from netbend.audio.loudness import match_level, rms
 
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
     options = PhaseOptions(phase, iterations, momentum, seed)
     options.check()
-    resolved = _resolve(plan, model, seed, variations, clusters)
+    timed = bool(plan.curves) or any(e.redraw is not None for e in plan.transforms)
+    if timed and variations > 1:
+        raise NetbendError(f"{plan.source}: a plan that changes along the track takes --variations 1")
+    resolved = None if timed else _resolve(plan, model, seed, variations, clusters)
+    out = Path(out_path)
+    if timed or not dry_run:
+        from netbend.examples import resolve
+
+        audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
+        enc = encode_audio(model, audio_in, hop_frames)
+    if timed:
+        from netbend.audio.autoencode import window_plans
+        from netbend.bending import ResolvedPlan
+
+        per_window = window_plans(plan, model, enc, seed=seed, clusters=clusters)
+        resolved = [ResolvedPlan(per_window[0].bends, seed, 0)]  # window 0's bends, for the records
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    out = Path(out_path)
-    audio_in = read_audio(in_path, model.spec.sample_rate)
-    enc = encode_audio(model, audio_in, hop_frames)
-    outputs, panels = [], [("original", enc.unit)]
+    target = rms(audio_in.samples) if match_loudness else None
+    outputs, levels, panels = [], {}, [("original", enc.unit)]
     kind = "bent" if plan.transforms else "plain"  # without a plan the output is the plain panel
     if png_path and plan.transforms:
         panels.append(("plain", reconstruct(model, enc, None, options)[1]))
     for r in resolved:
-        y, unit = reconstruct(model, enc, r, options)
+        y, unit = reconstruct(model, enc, per_window if timed else r, options)
+        y, level = match_level(y, target, gain_db)
         path = write_audio(_numbered(out, r.variation, variations), y, audio_in.source_rate)
         outputs.append(path.name)
+        levels[path.name] = level.to_dict()
         panels.append((f"{kind} v{r.variation}" if variations > 1 else kind, unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
@@ -221,37 +284,51 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     settings = {"command": "audio autoencode", "model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
-                **describe(enc, model)}
+                **describe(enc, model), "match_loudness": match_loudness, "gain_db": gain_db,
+                "input_rms": round(rms(audio_in.samples), 6), "levels": levels}
     stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
     for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
         (out.parent / name).unlink(missing_ok=True)
-    click.echo(f"wrote {', '.join(outputs)} to {out.parent}/")
+    click.echo(f"wrote {', '.join(outputs)} to {out.parent}/ ({_describe_levels(levels)})")
 
 
 @audio.command("sample")
 @click.option("--seeds", default="0-3", show_default=True, help="Latent seeds, e.g. '0-7,12'.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/audio", show_default=True)
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
 @_phase_options
+@click.option("--duration", type=float, default=None,
+              help="Seconds per clip [default: one 128-frame window, 1.49 s]; longer clips decode a "
+                   "path through latent space, window by window, blended as autoencode blends them.")
 @click.option("--spectrogram-png", "png_path", type=click.Path(dir_okay=False),
               help="Write every sample's spectrogram side by side to this PNG.")
+@_level_options
 @_model_option
 @_device_option
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
-def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, png_path,
-               model_path, device, overwrite, dry_run) -> None:
-    """Decode random latents (one 128-frame window, about 1.5 s each) to audio.
+def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, iterations, momentum, duration,
+               png_path, match_loudness, gain_db, model_path, device, overwrite, dry_run) -> None:
+    """Decode random latents to audio: one 128-frame window (1.49 s) each, or --duration seconds.
+
+    Clips are brought to -17 dBFS RMS (the training music's median level), never
+    clipping; --no-match-loudness keeps the decoder's own level.
 
     \b
-    Example:  netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
+    Examples:
+      netbend audio sample --seeds 0-7 --config plan.yaml --out out/samples
+      netbend audio sample --seeds 3 --config fig3_stochastic --variations 4 --out out/fig3
+      netbend audio sample --seeds 0-1 --duration 8 --out out/long
     """
-    from netbend.audio.autoencode import PhaseOptions, decode_latents, sample_latents, unit_to_audio
+    from netbend.audio.autoencode import PhaseOptions, unit_to_audio
     from netbend.audio.io import write_audio
+    from netbend.audio.loudness import SAMPLE_RMS, match_level
+    from netbend.audio.sample import clip_length, sample_units
     from netbend.latents import parse_seeds
 
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
@@ -259,19 +336,21 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
     options = PhaseOptions("griffinlim", iterations, momentum, seed)
     options.check()
     resolved = _resolve(plan, model, seed, variations, clusters)
+    length = clip_length(model, duration)
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio sample", dry_run=dry_run)
     if dry_run:
         click.echo(_dump_plans(resolved), nl=False)
         return
-    outputs, panels = [], []
-    z = sample_latents(model, seed_list)
-    length = model.spec.window_samples
+    outputs, levels, panels = [], {}, []
     for r in resolved:
-        windows = decode_latents(model, z, r)  # [S, 128, bins]
-        for s, unit in zip(seed_list, windows):
+        units = sample_units(model, seed_list, r, length)  # [S, frames, bins]
+        for s, unit in zip(seed_list, units):
             name = f"seed{s:04d}_var{r.variation:02d}.wav"
-            write_audio(out / name, unit_to_audio(model, unit, length, options), model.spec.sample_rate)
+            y, level = match_level(unit_to_audio(model, unit, length, options),
+                                   SAMPLE_RMS if match_loudness else None, gain_db)
+            write_audio(out / name, y, model.spec.sample_rate)
             outputs.append(name)
+            levels[name] = level.to_dict()
             panels.append((name[:-4], unit))
     if png_path:
         from netbend.audio.figures import spectrogram_png
@@ -279,9 +358,11 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
         spectrogram_png(png_path, panels)
     settings = {"command": "audio sample", "model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
-                "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum}
+                "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum,
+                "duration": length / model.spec.sample_rate, "match_loudness": match_loudness,
+                "gain_db": gain_db, "levels": levels}
     _write_run(out / "run.yaml", settings, resolved, outputs)
-    click.echo(f"wrote {len(outputs)} clips to {out}/")
+    click.echo(f"wrote {len(outputs)} clips to {out}/ ({_describe_levels(levels)})")
 
 
 @audio.command("layers")

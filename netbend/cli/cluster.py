@@ -16,6 +16,8 @@ preset_option = click.option("--preset", default="default", show_default=True,
 layers_option = click.option("--layers", default=None,
                              help="Comma list of paper layer numbers or module paths "
                                   "(default: the model's numbered layers, else every layer).")
+dry_run_option = click.option("--dry-run", is_flag=True,
+                               help="Check the inputs and the output, print what would be done, stop.")
 seed_option = click.option("--seed", default=0, show_default=True, type=int,
                            help="Seed of the dataset latents, CNN initialisation and k-means.")
 
@@ -49,11 +51,13 @@ def _preset(name: str, **overrides):
 def cluster_group(threads: int | None) -> None:
     """Group each layer's features into clusters by the similarity of their activation maps.
 
+    All steps at once (`cluster run`, default preset: minutes on a CPU), or step by step
+    (`dataset`, `train`, `assign`); each step resumes where it stopped when killed.
+
     \b
-    All steps at once (default preset: minutes on a CPU):
+    Examples:
       netbend cluster run --out-dir runs/faces
-      netbend generate --plan examples/remove_eyes.yaml --clusters runs/faces/clusters.json
-    Step by step:
+      netbend generate --config examples/remove_eyes.yaml --clusters runs/faces/clusters.json --out out/no_eyes
       netbend cluster dataset --out runs/faces/dataset
       netbend cluster train --dataset runs/faces/dataset --out runs/faces/cnn
       netbend cluster assign --cnn runs/faces/cnn --out runs/faces/clusters.json
@@ -74,16 +78,27 @@ def cluster_group(threads: int | None) -> None:
 @click.option("--max-side", type=int, default=None,
               help="Downsample maps whose larger side exceeds this many pixels.")
 @overwrite_option
-def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, max_side, overwrite):
+@dry_run_option
+def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, max_side, overwrite, dry_run):
     """Write every feature map of the chosen layers for seeded latents, in chunks.
 
     Rerunning the same command continues an interrupted build (--overwrite starts afresh).
+
+    \b
+    Examples:
+      netbend cluster dataset --out runs/faces/dataset
+      netbend cluster dataset --out runs/small --layers 1,5 --n-train 8 --n-test 2
     """
     from netbend.clustering.dataset import build_dataset
+    from netbend.clustering.pipeline import describe, settings_table
 
     p = _preset(preset, n_train=n_train, n_test=n_test, max_side=max_side)
     model = _model(model_path, device)
-    _out_dir(out, overwrite, "cluster dataset")
+    rows = describe(model, p, _layers(layers))
+    _out_dir(out, overwrite, "cluster dataset", dry_run=dry_run)
+    if dry_run:
+        click.echo(settings_table(p, rows))
+        return
     ds = build_dataset(model, out, n_train=p.n_train, n_test=p.n_test,
                        layers=_layers(layers), max_side=p.max_side, seed=seed)
     click.echo(f"{out}: {len(ds.layers)} layers, {p.n_train} train / {p.n_test} test latents")
@@ -102,16 +117,27 @@ def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, 
 @click.option("--lr", type=float, default=None, help="Adam learning rate (preset's if unset).")
 @click.option("--restart", is_flag=True, help="Discard an earlier run's outputs in OUT (checkpoints "
               "included) instead of resuming.")
-def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, restart):
-    """Train one metric CNN per layer; resumes from checkpoints after an interruption."""
-    from netbend.clustering.dataset import ActivationDataset
-    from netbend.clustering.pipeline import train_all
+@dry_run_option
+def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, restart, dry_run):
+    """Train one metric CNN per layer; resumes from checkpoints after an interruption.
 
+    \b
+    Examples:
+      netbend cluster train --dataset runs/faces/dataset --out runs/faces/cnn
+      netbend cluster train --dataset runs/faces/dataset --out runs/faces/cnn --layers 5 --epochs 10 --restart
+    """
+    from netbend.clustering.dataset import ActivationDataset
     from netbend.clustering.embed import load_embedders, save_embedders
+    from netbend.clustering.pipeline import layer_settings, settings_table, train_all
 
     p = _preset(preset, epochs=epochs, batch_size=batch_size, lr=lr)
     dataset = ActivationDataset(dataset_dir)
-    _out_dir(out, restart, "cluster train")
+    family = dataset.meta["model"].get("family", "stylegan2")
+    rows = [dataset.layer(key) for key in _layers(layers) or list(dataset.layers)]
+    _out_dir(out, restart, "cluster train", dry_run=dry_run)
+    if dry_run:
+        click.echo(settings_table(p, [{**r, **layer_settings(r, p, family)} for r in rows]))
+        return
     report = train_all(dataset, out, p, seed=seed, keys=_layers(layers),
                        restart=restart)
     save_embedders(load_embedders(out), Path(out) / "cnn.safetensors")
@@ -136,13 +162,28 @@ def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, re
 @click.option("--k", type=int, default=None, help="Clusters per layer (default: the tables').")
 @click.option("--restarts", type=int, default=1, show_default=True,
               help="Forgy initialisations; the lowest inertia wins.")
+@dry_run_option
 def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, latent_seed, k,
-               restarts):
-    """Embed each feature with its layer's CNN and cluster the embeddings with k-means."""
+               restarts, dry_run):
+    """Embed each feature with its layer's CNN and cluster the embeddings with k-means.
+
+    \b
+    Examples:
+      netbend cluster assign --cnn runs/faces/cnn --out runs/faces/clusters.json
+      netbend cluster assign --cnn runs/faces/cnn --mode sample --latent-seed 42 --out s42.json
+    """
+    from netbend.clustering.embed import load_embedders
     from netbend.clustering.pipeline import assign
     from netbend.clusters import save_clusters
 
-    cs = assign(_model(model_path, device), cnn_dir, _layers(layers), mode=mode, n_general=n_general,
+    model = _model(model_path, device)
+    if dry_run:
+        embedders = load_embedders(cnn_dir, _layers(layers))
+        latents = f"latent seed {latent_seed}" if mode == "sample" else f"the mean of {n_general} latents"
+        click.echo(f"would embed the features of layers {', '.join(embedders)} ({latents}), cluster them "
+                   f"with k = {k or ', '.join(str(e.k) for e in embedders.values())} and write {out}")
+        return
+    cs = assign(model, cnn_dir, _layers(layers), mode=mode, n_general=n_general,
                 latent_seed=latent_seed, k=k, seed=seed, restarts=restarts)
     save_clusters(cs, out)
     click.echo(f"{out}: " + ", ".join(f"layer {key}: {[len(c) for c in v]}"
@@ -168,11 +209,20 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
 @click.option("--n-test", type=int, default=None)
 @click.option("--max-side", type=int, default=None)
 @overwrite_option
-@click.option("--dry-run", is_flag=True, help="Print the per-layer settings and stop.")
+@click.option("--dry-run", is_flag=True, help="Print the per-layer settings as a table and stop.")
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the settings as JSON.")
 def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent_seed, k, epochs,
             lr, n_train, n_test, max_side, overwrite, dry_run, as_json):
-    """All steps: dataset, CNN training, embedding, k-means, cluster file (each resumes)."""
+    """All steps: dataset, CNN training, embedding, k-means, cluster file (each resumes).
+
+    --dry-run prints a table of what each layer gets (map sizes, CNN depth, k, batch size).
+
+    \b
+    Examples:
+      netbend cluster run --out-dir runs/faces
+      netbend cluster --threads 1 run --model ffhq.pt --out-dir runs/ffhq --preset paper
+      netbend cluster run --out-dir runs/x --dry-run --json
+    """
     from netbend.clustering.pipeline import describe, run_pipeline, settings_table
 
     p = _preset(preset, epochs=epochs, lr=lr, n_train=n_train, n_test=n_test, max_side=max_side)
@@ -197,20 +247,33 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
 @cluster_group.command("show")
 @model_option
 @device_option
-@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False),
+              help="Cluster file (default: the model's own).")
 @click.option("--out", required=True, type=click.Path(file_okay=False))
 @layers_option
 @click.option("--latent-seed", type=int, default=0, show_default=True)
 @click.option("--factor", type=float, default=5.0, show_default=True,
               help="Multiplier for the last column.")
 @overwrite_option
-def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor, overwrite):
-    """One image per layer: a row per cluster (heat map, ablated, multiplied)."""
-    from netbend.clustering.show import show
-    from netbend.clusters import load_clusters
+@dry_run_option
+def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor, overwrite, dry_run):
+    """One image per layer: a row per cluster (heat map, ablated, multiplied).
 
-    model, clusters = _model(model_path, device), load_clusters(clusters_path)
-    prepare_out_dir(out, overwrite=overwrite, command="cluster show")
+    \b
+    Examples:
+      netbend cluster show --clusters default_faces_clusters --out out/clusters
+      netbend cluster show --clusters runs/faces/clusters.json --layers 4,5 --latent-seed 3 --out out/c3
+    """
+    from netbend.clustering.show import show
+    model = _model(model_path, device)
+    clusters = _clusters(model, model_path, clusters_path)
+    keys = _layers(layers) or list(clusters.layers)
+    for key in keys:
+        clusters.clusters_of(key)  # fails with the valid layers if unknown
+    prepare_out_dir(out, overwrite=overwrite, command="cluster show", dry_run=dry_run)
+    if dry_run:
+        click.echo(f"would write {len(keys)} images to {out}/: layer {', '.join(keys)}")
+        return
     paths = show(model, clusters, out,
                  keys=_layers(layers), seed=latent_seed, factor=factor)
     click.echo("\n".join(str(p) for p in paths))
@@ -220,7 +283,12 @@ def show_cmd(model_path, device, clusters_path, out, layers, latent_seed, factor
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.argument("dest", type=click.Path(dir_okay=False))
 def export_cmd(src, dest):
-    """Write a cluster file in the original project's YAML format."""
+    """Write a cluster file in the original project's YAML format.
+
+    \b
+    Examples:
+      netbend cluster export default_faces_clusters clusters.yaml
+    """
     from netbend.clusters import load_clusters, save_clusters
 
     save_clusters(load_clusters(src), dest, original=True)
@@ -231,7 +299,12 @@ def export_cmd(src, dest):
 @click.argument("src", type=click.Path(dir_okay=False))
 @click.argument("dest", type=click.Path(dir_okay=False))
 def import_cmd(src, dest):
-    """Convert an original-project YAML cluster file to netbend's JSON format."""
+    """Convert an original-project YAML cluster file to netbend's JSON format.
+
+    \b
+    Examples:
+      netbend cluster import clusters.yaml clusters.json
+    """
     from netbend.clusters import load_clusters, save_clusters
 
     save_clusters(load_clusters(src), dest)
@@ -241,7 +314,8 @@ def import_cmd(src, dest):
 @cluster_group.command("evaluate")
 @model_option
 @device_option
-@click.option("--clusters", "clusters_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--clusters", "clusters_path", type=click.Path(dir_okay=False),
+              help="Cluster file (default: the model's own).")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="Folder for evaluation.json and evaluation.md.")
 @layers_option
@@ -257,26 +331,35 @@ def import_cmd(src, dest):
               help="Also measure a plan: mean pixel change on each part vs elsewhere "
                    "(repeatable).")
 @overwrite_option
+@dry_run_option
 def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, random_draws,
-                 raw_latents, max_side, seed, plan_paths, overwrite):
+                 raw_latents, max_side, seed, plan_paths, overwrite, dry_run):
     """Score clusters against the face renderer's part masks (default face model only).
 
-    \b
     Compares the clusters with k-means on raw maps and with random groups of the same sizes:
     alignment (energy share in a part / the part's area) and edit locality (share of the
-    ablation's pixel change inside that part). Example:
+    ablation's pixel change inside that part).
+
+    \b
+    Examples:
       netbend cluster evaluate --clusters runs/faces/clusters.json --out runs/faces/eval
+      netbend cluster evaluate --clusters default_faces_clusters --plan remove_eyes --out out/eval
     """
-    from netbend.clustering.evaluate import evaluate, plan_part_change
+    from netbend.clustering.evaluate import evaluate, part_masks_check, plan_part_change
     from netbend.clustering.pipeline import GENERAL_SEED_BASE
     from netbend.clustering.report import markdown, plan_table
-    from netbend.clusters import load_clusters
     from netbend.fileio import atomic_write_text
     from netbend.plan import load_plan
 
-    model, clusters = _model(model_path, device), load_clusters(clusters_path)
+    model = _model(model_path, device)
+    clusters = _clusters(model, model_path, clusters_path)
     loaded = {p: load_plan(p) for p in plan_paths}
-    prepare_out_dir(out, overwrite=overwrite, command="cluster evaluate")
+    part_masks_check(model)
+    prepare_out_dir(out, overwrite=overwrite, command="cluster evaluate", dry_run=dry_run)
+    if dry_run:
+        click.echo(f"would score layers {', '.join(_layers(layers) or clusters.layers)} of {clusters_path} on "
+                   f"{n_latents} latents (+ {len(loaded)} plans) and write {out}/evaluation.json, .md")
+        return
     plans = {p: plan_part_change(model, plan, clusters, n_latents=n_latents) for p, plan in loaded.items()}
     rep = evaluate(model, clusters, n_latents=n_latents, random_draws=random_draws,
                    max_side=max_side, seed=seed, keys=_layers(layers),
@@ -287,6 +370,12 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     atomic_write_text(Path(out) / "evaluation.json", json.dumps(rep, indent=1))
     atomic_write_text(Path(out) / "evaluation.md", text)
     click.echo(text)
+
+
+def _clusters(model, model_path, clusters_path):
+    from netbend.clusters import clusters_for
+
+    return clusters_for(model, model_path, clusters_path, say=lambda line: click.echo(line, err=True))
 
 
 COMMANDS = [cluster_group]

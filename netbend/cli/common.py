@@ -31,3 +31,11 @@ threads_option = click.option(
     "--threads", type=click.IntRange(1), default=None,
     help="CPU threads for torch, for every command [default: $NETBEND_THREADS, else half the CPU "
          "cores; more pays off only on an idle machine].")
+
+
+def scale_options(fn):
+    """``--scale N`` and ``--scale-filter``: upscale written PNGs (raw outputs stay as rendered)."""
+    fn = click.option("--scale-filter", type=click.Choice(["nearest", "lanczos"]), default="nearest",
+                      show_default=True, help="nearest repeats pixels; lanczos smooths.")(fn)
+    return click.option("--scale", type=click.IntRange(1), default=1, show_default=True,
+                        help="Upscale the written PNGs N times (--raw arrays stay as rendered).")(fn)

@@ -13,7 +13,13 @@ from netbend.outdir import prepare_out_dir
 
 @click.group("faces")
 def faces_group() -> None:
-    """Procedural cartoon faces with part labels; train and measure the default model."""
+    """Procedural cartoon faces with part labels; train and measure the default model.
+
+    \b
+    Examples:
+      netbend faces render --seeds 0-15 --out out/faces
+      netbend faces samples --seeds 0-15 --out out/faces_samples.png
+    """
 
 
 @faces_group.command("render")
@@ -30,7 +36,7 @@ def render_cmd(seeds, size, cols, out_dir, overwrite) -> None:
     that the default model was trained to draw for seed s.
 
     \b
-    Example:
+    Examples:
       netbend faces render --seeds 0-63 --out out/faces
     """
     from netbend.faces import LABEL_COLOURS, LABELS, PARAM_NAMES, colourise, params_for_seeds, render_faces
@@ -76,16 +82,18 @@ def render_cmd(seeds, size, cols, out_dir, overwrite) -> None:
 @click.option("--checkpoint-minutes", default=3.0, show_default=True, type=click.FloatRange(0.05))
 @click.option("--resume", is_flag=True, help="Continue from OUT/checkpoint.pt if it exists.")
 @overwrite_option
+@click.option("--dry-run", is_flag=True, help="Check the settings and the output folder, print them, stop.")
 def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, l2_from, l2_part_weight, compile_,
-              threads, workers, checkpoint_minutes, resume, overwrite) -> None:
+              threads, workers, checkpoint_minutes, resume, overwrite, dry_run) -> None:
     """Train the default model: a StyleGAN2 regressed onto the renderer.
 
     Progress is logged every 30 s; a checkpoint is written every --checkpoint-minutes, and
     --resume continues after a kill. The result is OUT/netbend-faces64.safetensors (+ .json).
 
     \b
-    Example (the shipped model):
+    Examples:
       netbend faces train --out runs/faces --compile --resume
+      netbend faces train --out runs/quick --minutes 5 --faces 1024
     """
     from netbend.faces.train import TrainConfig, check_config, train
 
@@ -94,7 +102,13 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, l2
                       l2_part_weight=l2_part_weight, compile=compile_, threads=threads,
                       workers=workers, checkpoint_minutes=checkpoint_minutes)
     check_config(cfg)
-    prepare_out_dir(out_dir, overwrite=overwrite, resume=resume, command="faces train", can_resume=True)
+    prepare_out_dir(out_dir, overwrite=overwrite, resume=resume, command="faces train", can_resume=True,
+                    dry_run=dry_run)
+    if dry_run:
+        from dataclasses import asdict
+
+        click.echo(json.dumps(asdict(cfg.resolved()), indent=1, default=str))
+        return
     path = train(cfg, resume=resume, log=lambda msg: click.echo(msg, err=True))
     click.echo(f"model: {path}")
 
@@ -109,17 +123,22 @@ def train_cmd(out_dir, minutes, steps, n_faces, size, batch, lr, part_weight, l2
 @click.option("--json", "json_path", type=click.Path(dir_okay=False), help="Also write the figures here.")
 @click.option("--grid", "grid_path", type=click.Path(dir_okay=False),
               help="Also write a grid: rows of renderer faces over the model's, 16 held-out seeds.")
-def evaluate_cmd(model_path, n_faces, first_seed, json_path, grid_path) -> None:
+@click.option("--dry-run", is_flag=True, help="Load the model, print what would be scored, stop.")
+def evaluate_cmd(model_path, n_faces, first_seed, json_path, grid_path, dry_run) -> None:
     """Measure a model against the renderer: PSNR and per-part colour-class accuracy.
 
     \b
-    Example:
+    Examples:
       netbend faces evaluate --n 256 --json out/faces_quality.json
+      netbend faces evaluate --n 64 --first-seed 0 --grid out/faces_vs_renderer.png
     """
     from netbend.faces.quality import evaluate, format_report
     from netbend.models import load_model
 
     model = load_model(model_path)
+    if dry_run:
+        click.echo(f"would score {model.name} on {n_faces} faces (seeds {first_seed}-{first_seed + n_faces - 1})")
+        return
     result = evaluate(model, n=n_faces, first_seed=first_seed)
     result["model"] = {"name": model.name, "hash": model.model_hash}
     click.echo(format_report(result))
@@ -146,7 +165,7 @@ def samples_cmd(model_path, seeds, cols, scale, out_path) -> None:
     """A grid of a model's faces for random latents (seeds), unbent.
 
     \b
-    Example:
+    Examples:
       netbend faces samples --seeds 0-31 --out out/faces_samples.png
     """
     import numpy as np

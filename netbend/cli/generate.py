@@ -8,9 +8,9 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
+from netbend.cli.common import device_option, model_option, overwrite_option, pick_device, scale_options
 from netbend.cli.model_options import model_setup_options, setup_model
-from netbend.clusters import load_clusters
+from netbend.clusters import clusters_for
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
 from netbend.generate import render, resolve_variations
@@ -18,12 +18,14 @@ from netbend.latents import from_file, from_seeds, parse_seeds
 from netbend.media import save_npy, save_png, to_uint8
 from netbend.outdir import prepare_out_dir
 from netbend.plan import load_plan
+from netbend.sheets import contact_sheet, upscale
 
 
 @click.command("generate")
 @model_option
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @click.option("--seeds", default=None, help="Latent seeds, e.g. '0-7,12' (default 0-3).")
 @click.option("--latents", "z_path", type=click.Path(), help=".npy of z vectors [N, z_dim].")
 @click.option("--w", "w_path", type=click.Path(), help=".npy of w [N, w_dim] or w+ [N, num_ws, w_dim].")
@@ -41,11 +43,14 @@ from netbend.plan import load_plan
 @overwrite_option
 @click.option("--raw", "raw_path", type=click.Path(dir_okay=False), help="Also save the float output "
               "tensor [N, C, H, W] as .npy (variation-major order).")
+@scale_options
+@click.option("--grid", is_flag=True, help="Also write grid.png: one contact sheet, a row per latent "
+              "and a column per variation, labelled.")
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan (selected indices) and stop.")
 @model_setup_options
 def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, truncation, noise, noise_path,
-                 seed, variations, batch_size, device, out_dir, overwrite, raw_path, dry_run, class_index,
-                 translate, rotate) -> None:
+                 seed, variations, batch_size, device, out_dir, overwrite, raw_path, scale, scale_filter, grid,
+                 dry_run, class_index, translate, rotate) -> None:
     """Generate images, bent by a plan.
 
     One PNG per latent and variation (named by seed and variation) goes to --out, with the plan,
@@ -56,20 +61,22 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     \b
     Examples:
       netbend generate --seeds 0-7 --out out/plain
-      netbend generate --config examples/fig3_stochastic.yaml --seeds 0-3 --variations 4
-      netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy
+      netbend generate --config examples/fig3_stochastic.yaml --seeds 0-3 --variations 4 --out out/fig3
+      netbend generate --config fig3_stochastic --seeds 0-3 --dry-run
+      netbend generate --config fig3_stochastic --seeds 0-3 --variations 4 --grid --scale 4 --out out/sheet
+      netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy --out out/ffhq
     """
     from netbend.models import load_model
 
     if sum(x is not None for x in (seeds, z_path, w_path)) > 1:
         raise NetbendError("give only one of --seeds, --latents and --w")
     plan = load_plan(plan_path)
-    clusters = load_clusters(clusters_path) if clusters_path else None
     model = load_model(model_path, device=pick_device(device))
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; use "
                            "`netbend audio sample` or `netbend audio autoencode`")
     model_settings = setup_model(model, class_index, translate, rotate)
+    clusters = clusters_for(model, model_path, clusters_path, [plan], say=_say)
     if z_path or w_path:
         latents = from_file(model, z_path or w_path, "z" if z_path else "w")
     else:
@@ -83,14 +90,15 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
         return
     settings = {"model": str(model_path or "default"), "model_name": model.name,
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
-                "clusters": str(clusters_path) if clusters_path else None, "seed": seed,
+                "clusters": clusters.source if clusters else None, "seed": seed,
                 "truncation": truncation, "noise": str(noise_path) if noise_path else noise,
-                "variations": variations, **model_settings}
-    images, raw = [], []
+                "variations": variations, **model_settings,
+                **({"scale": scale, "scale_filter": scale_filter} if scale > 1 else {})}
+    images, raw, sheet = [], [], {}
     bar = tqdm(total=len(latents) * variations, unit="img", desc="generate", disable=None)
     for batch in render(model, latents, resolved, truncation=truncation, noise=noise_maps, noise_seed=seed,
                         batch_size=batch_size):
-        pngs = to_uint8(batch.images)
+        pngs = [upscale(png, scale, scale_filter) for png in to_uint8(batch.images)]
         for label, lseed, png in zip(batch.latents.labels, batch.latents.seeds, pngs):
             name = f"{label}_var{batch.variation:02d}.png"
             meta = {**settings, "latent": label, "latent_seed": lseed, "variation": batch.variation,
@@ -98,6 +106,8 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
             save_png(out / name, png, {"netbend": json.dumps(meta)})
             images.append({"file": name, "latent": label, "latent_seed": lseed,
                            "variation": batch.variation})
+            if grid:
+                sheet[label, batch.variation] = png
         if raw_path:
             raw.append(batch.images.float().cpu().numpy())
         bar.update(len(pngs))
@@ -105,12 +115,21 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
     for r in resolved:
         atomic_write_text(out / f"plan_var{r.variation:02d}.yaml",
                           yaml.safe_dump(r.to_plan_dict(), sort_keys=False, default_flow_style=None))
-    run = {**settings, "source_plan": plan.to_dict(), "images": images,
+    if grid:
+        labels = list(dict.fromkeys(label for label, _ in sheet))
+        save_png(out / "grid.png", contact_sheet([[sheet[lab, v] for v in range(variations)] for lab in labels],
+                                                 labels, [f"var {v}" for v in range(variations)],
+                                                 corner="latent"))
+    run = {**settings, "source_plan": plan.to_dict(), "images": images, **({"grid": "grid.png"} if grid else {}),
            "resolved_plans": {f"plan_var{r.variation:02d}.yaml": r.to_plan_dict() for r in resolved}}
     atomic_write_text(out / "run.yaml", yaml.safe_dump(run, sort_keys=False, default_flow_style=None))
     if raw_path:
         save_npy(raw_path, np.concatenate(raw))
     click.echo(f"wrote {len(images)} images to {out}/" + (f" and {raw_path}" if raw_path else ""))
+
+
+def _say(line: str) -> None:
+    click.echo(line, err=True)
 
 
 def _noise_maps(path, model, n_latents: int) -> list:

@@ -14,9 +14,9 @@ from netbend.errors import NetbendError
 @click.option("--space", type=click.Choice(["w", "w+"]), default="w+", show_default=True,
               help="One w per image, or w+ (one w per synthesis input).")
 @click.option("--steps", default=300, show_default=True, type=click.IntRange(1), help="Optimisation steps.")
-@click.option("--loss", "loss_text", default="l2=1,msssim=0.1", show_default=True,
-              help="Weighted image distances: l1, l2, msssim, disc (the checkpoint's discriminator), "
-                   "lpips (needs --perceptual).")
+@click.option("--loss", "loss_text", default=None,
+              help="Weighted image distances (default l1=1,msssim=0.5): l1, l2, msssim (1 - MS-SSIM), "
+                   "disc (the checkpoint's discriminator), lpips (needs --perceptual).")
 @click.option("--perceptual", "vgg_path", type=click.Path(dir_okay=False),
               help="VGG16 weights (.safetensors, see docs/projection.md); adds lpips=1 unless --loss names it.")
 @click.option("--lr", default=0.1, show_default=True, type=click.FloatRange(0, min_open=True),
@@ -50,14 +50,14 @@ def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise
     \b
     Examples:
       netbend project examples/images/face.png --steps 100 --out out/project
-      netbend project examples/images/face.png --space w --loss l1=1,msssim=0.5 --out out/project_w
+      netbend project examples/images/face.png --space w --loss l2=1,msssim=0.1 --out out/project_w
     """
     from netbend.models import load_model
     from netbend.outdir import prepare_out_dir
-    from netbend.projection import ProjectionConfig, check_projectable, parse_loss, read_target
+    from netbend.projection import DEFAULT_LOSS, ProjectionConfig, check_projectable, parse_loss, read_target
     from netbend.projection.run import project_files
 
-    loss = parse_loss(loss_text)
+    loss = parse_loss(loss_text) if loss_text else dict(DEFAULT_LOSS)
     if vgg_path and "lpips" not in loss:
         loss["lpips"] = 1.0
     config = ProjectionConfig(space=space, steps=steps, lr=lr, noise_regularize=noise_regularize, loss=loss,

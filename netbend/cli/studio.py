@@ -14,7 +14,7 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 @click.command("studio")
 @model_option
 @click.option("--clusters", "clusters_path", type=click.Path(), default=None,
-              help="Cluster file (default: the built-in model's shipped clusters).")
+              help="Cluster file (default: the model's own, if it has one).")
 @click.option("--preset", "preset_path", type=click.Path(dir_okay=False), default=None,
               help="Start from this state or plan file (YAML/JSON).")
 @click.option("--presets", "presets_dir", type=click.Path(file_okay=False), default=None,
@@ -27,11 +27,13 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
               help="Also listen for OSC messages on this UDP port (on --host).")
 @click.option("--osc-map", "osc_map_path", type=click.Path(dir_okay=False), default=None,
               help="YAML/JSON mapping of OSC addresses to scale, offset, min, max.")
+@click.option("--audio", is_flag=True, help="Bend the built-in spectrogram VAE (or give --model an audio "
+              "model): clips instead of latents, spectrograms and sound instead of images.")
 @click.option("--no-browser", is_flag=True, help="Do not open a browser.")
 @device_option
 @click.option("--dry-run", is_flag=True, help="Check the options, load the model, print the URL and stop.")
 def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, osc_port, osc_map_path,
-               no_browser, device, dry_run) -> None:
+               audio, no_browser, device, dry_run) -> None:
     """Open the studio: bend a model live in the browser.
 
     Serves one page on http://HOST:PORT/ with the model's layers, the latent (seed, walk,
@@ -41,13 +43,14 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
     \b
     Examples:
       netbend studio
-      netbend studio --port 8800 --osc-port 9000 --no-browser
+      netbend studio --port 8800 --osc-port 9000 --osc-map examples/studio_osc_map.yaml --no-browser
       netbend studio --preset examples/fig3_stochastic.yaml --no-browser
+      netbend studio --audio --no-browser
     """
     from netbend.studio import require
 
     require()
-    from netbend.studio.engine import Engine
+    from netbend.studio.engine import open_engine
     from netbend.studio.hub import Hub
     from netbend.studio.osc import OscMap
     from netbend.studio.presets import Presets
@@ -59,7 +62,7 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
         click.echo(f"netbend: warning: serving on {host}: anyone who can reach it and has the token "
                    "can use this machine's model and CPU", err=True)
     osc_map = OscMap.load(osc_map_path) if osc_map_path else OscMap({})
-    engine = Engine(model_path, clusters_path, device=str(pick_device(device)))
+    engine = open_engine(model_path, clusters_path, device=str(pick_device(device)), audio=audio)
     initial = None
     if preset_path:
         from pathlib import Path

@@ -83,9 +83,14 @@ def render(model, w: torch.Tensor, noises: list[torch.Tensor]) -> torch.Tensor:
 
 
 def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionConfig(), *,
-            networks: Mapping[str, FeatureNet] | None = None,
+            networks: Mapping[str, FeatureNet] | None = None, indices: list[int] | None = None,
             callback: Callable[[StepReport], None] | None = None) -> Projection:
-    """Optimise w/w+ and noise maps so that ``model`` draws ``targets`` [N, 3, H, W] in [-1, 1]."""
+    """Optimise w/w+ and noise maps so that ``model`` draws ``targets`` [N, 3, H, W] in [-1, 1].
+
+    Image i's random draws (initial noise maps, latent noise) come from its own generator seeded
+    with (``config.seed``, ``indices[i]``) (default: its position), so an image projects the same
+    whatever else shares its batch (up to float rounding).
+    """
     check_projectable(model)
     g = model.module
     if tuple(targets.shape[1:]) != (3, g.size, g.size):
@@ -95,11 +100,10 @@ def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionC
     objective = Objective(config.loss, targets, networks)
     n, device = len(targets), model.device
     mean_w, w_std = w_stats(model)
-    rng = torch.Generator().manual_seed(config.seed)
+    rngs = [torch.Generator().manual_seed(config.seed * 1_000_003 + i) for i in (indices or range(n))]
     shape = (n, g.style_dim) if config.space == "w" else (n, g.n_latent, g.style_dim)
     w_opt = mean_w.reshape(1, *[1] * (len(shape) - 2), -1).expand(shape).clone().requires_grad_(True)
-    noises = [torch.randn(n, 1, r, r, generator=rng).to(device).requires_grad_(config.optimise_noise)
-              for r in g.noise_resolutions()]
+    noises = [_draw(rngs, (1, r, r), device).requires_grad_(config.optimise_noise) for r in g.noise_resolutions()]
     optimiser = torch.optim.Adam([w_opt] + (noises if config.optimise_noise else []), betas=(0.9, 0.999),
                                  lr=config.lr)
     best = Projection(w_opt.detach().clone(), [v.detach().clone() for v in noises],
@@ -112,7 +116,7 @@ def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionC
             for group in optimiser.param_groups:
                 group["lr"] = lr_at(t, config.lr, config.lr_rampup, config.lr_rampdown)
             sigma = w_std * latent_noise_at(t, config.latent_noise, config.latent_noise_ramp)
-            w_in = w_opt + torch.randn(shape, generator=rng).to(device) * sigma
+            w_in = w_opt + _draw(rngs, shape[1:], device) * sigma if sigma > 0 else w_opt
             images = g(w=w_in, noise=noises)
             image_loss, terms = objective(images)
             total = image_loss + config.noise_regularize * losses.noise_penalty(noises)
@@ -136,6 +140,11 @@ def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionC
         for p, r in zip(g.parameters(), requires):
             p.requires_grad_(r)
     return best
+
+
+def _draw(rngs: list[torch.Generator], shape: tuple[int, ...], device) -> torch.Tensor:
+    """[N, *shape] standard normal, row i from generator i."""
+    return torch.stack([torch.randn(shape, generator=r) for r in rngs]).to(device)
 
 
 def _keep_best(best: Projection, loss: torch.Tensor, w: torch.Tensor, noises: list[torch.Tensor],

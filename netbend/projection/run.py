@@ -51,7 +51,8 @@ def project_files(model, targets: list[TargetImage], out: Path, config: Projecti
         t0 = time.perf_counter()
         frames: list[list[np.ndarray]] = [[] for _ in part]
         record = _frame_recorder(frames, [t.pixels for t in part], config.steps, callback) if video else callback
-        result = project(model, x, config, networks=networks, callback=record)
+        result = project(model, x, config, networks=networks, callback=record,
+                         indices=list(range(start, start + len(part))))
         seconds = (time.perf_counter() - t0) / len(part)
         images = render(model, result.w, result.noises)
         psnrs, ssims = image_scores(x, images)

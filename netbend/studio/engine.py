@@ -21,17 +21,16 @@ import yaml
 from PIL import Image
 
 from netbend.bending import resolve_plan
-from netbend.clusters import ClusterSet, load_clusters
+from netbend.clusters import ClusterSet, find_model_clusters, load_clusters
 from netbend.errors import NetbendError
 from netbend.generate import render
 from netbend.latents import Latents, from_file, walk
 from netbend.layers import list_layers
-from netbend.media import to_uint8
+from netbend.media import grid, to_uint8
 from netbend.plan import Plan
 from netbend.studio.state import StudioState
 from netbend.transforms import TRANSFORMS
 
-DEFAULT_CLUSTERS = Path(__file__).resolve().parent.parent / "clustering" / "default_faces_clusters.json"
 
 
 @dataclass(frozen=True)
@@ -43,6 +42,8 @@ class Frame:
     raw: torch.Tensor  # [1, C, H, W] float: what `netbend generate --raw` saves
     ms: float
     selected: tuple[int, ...]  # features each enabled entry bends
+    grid: np.ndarray | None = None  # the state's variations grid, tiled [H', W', C]
+    grid_count: int = 0
 
 
 def png_bytes(image: np.ndarray, meta: dict[str, str] | None = None, level: int = 1) -> bytes:
@@ -71,10 +72,9 @@ class Engine:
         if not hasattr(self.model, "synthesize"):
             raise NetbendError(f"--model {model_path}: {self.model.name} is an audio model; the studio "
                                "bends image generators")
-        if clusters_path is None and model_path is None:
-            clusters_path = str(DEFAULT_CLUSTERS)
-        self.clusters_path = clusters_path
-        self.clusters: ClusterSet | None = load_clusters(clusters_path) if clusters_path else None
+        self.clusters: ClusterSet | None = (load_clusters(clusters_path) if clusters_path
+                                            else find_model_clusters(self.model, model_path))
+        self.clusters_path = self.clusters.source if self.clusters is not None else None
         self.layers = list_layers(self.model)
         self.workdir = workdir
         self.latent_files: dict[str, Path] = {}
@@ -82,21 +82,16 @@ class Engine:
         self._plain: np.ndarray | None = None
 
     # -- description ---------------------------------------------------------------------------
+    kind = "image"
+
     def info(self) -> dict[str, Any]:
         """What the page needs to build its controls: layers, transforms, clusters."""
         paper = self.model.paper_layers
-        layers = [{"number": info.number, "path": info.path, "shape": list(info.shape),
-                   "features": info.channels, "resolution": info.shape[-1]} for info in self.layers]
-        transforms = [{"name": s.name, "description": s.description,
-                       "params": [{"name": p.name, "kind": p.kind.__name__, "min": p.min, "max": p.max,
-                                   "unit": p.unit, "doc": p.doc,
-                                   "default": None if p.required else p.default,
-                                   "required": p.required} for p in s.params]}
-                      for s in sorted(TRANSFORMS.values(), key=lambda s: s.name)]
+        layers, transforms = describe_layers(self.layers), describe_transforms()
         clusters = {}
         if self.clusters is not None:
             clusters = {k: [len(c) for c in v] for k, v in self.clusters.layers.items()}
-        return {"model": {"name": self.model.name, "path": self.model_path, "hash": self.model.model_hash,
+        return {"model": {"kind": "image", "name": self.model.name, "path": self.model_path, "hash": self.model.model_hash,
                           "resolution": self.model.resolution, "z_dim": self.model.z_dim,
                           "w_dim": self.model.w_dim, "num_ws": self.model.num_ws,
                           "paper_layers": {str(k): v for k, v in paper.items()}},
@@ -128,11 +123,13 @@ class Engine:
         return every.batch(lat.row, lat.row + 1)
 
     def check(self, state: StudioState) -> None:
-        """Resolve the plan once, so bad layers, indices or clusters fail before rendering."""
-        with self.lock:
-            resolve_plan(state.plan, self.model, seed=state.seed, variation=state.variation,
-                         clusters=self.clusters)
-            self.latents(state)
+        """Resolve the plan once, so bad layers, indices or clusters fail before rendering.
+
+        Runs on the server's event loop without the model lock: resolving reads the cached layer
+        table and draws indices, it never runs the model (so a long render does not block it)."""
+        resolve_plan(state.plan, self.model, seed=state.seed, variation=state.variation,
+                     clusters=self.clusters)
+        self.latents(state)
 
     # -- rendering -----------------------------------------------------------------------------
     def _one(self, latents: Latents, plan: Plan, state: StudioState):
@@ -153,10 +150,22 @@ class Engine:
                 plain, _ = self._one(latents, Plan(), state)
                 self._plain, self._plain_key = to_uint8(plain)[0], key
             plain_img = self._plain
+            tiles = [to_uint8(self._one(latents, state.plan, state.model_copy(update={"variation": v}))[0])[0]
+                     for v in range(state.variation, state.variation + state.grid)]
         selected = tuple(len(b.indices) if b.indices is not None else self._channels(b.path)
                          for b in resolved.bends)
+        mosaic = grid(tiles, cols=min(len(tiles), 8), pad=1) if tiles else None
         return Frame(to_uint8(images)[0], plain_img, images.float().cpu(),
-                     (time.perf_counter() - t0) * 1000, selected)
+                     (time.perf_counter() - t0) * 1000, selected, mosaic, len(tiles))
+
+    @staticmethod
+    def frame_parts(frame: Frame) -> tuple[list[str], list[bytes]]:
+        """What a frame message carries: the bent and the unbent image as PNG."""
+        kinds, parts = ["bent", "plain"], [png_bytes(frame.bent), png_bytes(frame.plain)]
+        if frame.grid is not None:
+            kinds.append("grid")
+            parts.append(png_bytes(frame.grid))
+        return kinds, parts
 
     def _channels(self, path: str) -> int:
         return next(info.channels for info in self.layers if info.path == path)
@@ -207,6 +216,33 @@ class Engine:
         name = f"{_label(latents)}_var{state.variation:02d}.png"
         return {"plan_yaml": plan_yaml, "command": " ".join(parts) + " --out out/studio",
                 "latent_npy": npy, "image": name}
+
+
+def describe_layers(layers) -> list[dict[str, Any]]:
+    return [{"number": info.number, "path": info.path, "shape": list(info.shape),
+             "features": info.channels, "resolution": info.shape[-1]} for info in layers]
+
+
+def describe_transforms() -> list[dict[str, Any]]:
+    """Every registered transform (user-registered ones included) and its parameters."""
+    return [{"name": s.name, "description": s.description,
+             "params": [{"name": p.name, "kind": p.kind.__name__, "min": p.min, "max": p.max,
+                         "unit": p.unit, "doc": p.doc, "default": None if p.required else p.default,
+                         "required": p.required} for p in s.params]}
+            for s in sorted(TRANSFORMS.values(), key=lambda s: s.name)]
+
+
+def open_engine(model_path: str | None = None, clusters_path: str | None = None, device: str = "cpu",
+                audio: bool = False):
+    """An :class:`Engine` for an image generator, or an AudioEngine for a spectrogram VAE file
+    (``audio=True`` without a path: the built-in audio model)."""
+    from netbend.audio.model import is_audio_model
+
+    if audio or (model_path is not None and Path(model_path).exists() and is_audio_model(Path(model_path))):
+        from netbend.studio.audio import AudioEngine
+
+        return AudioEngine(model_path, clusters_path, device=device)
+    return Engine(model_path, clusters_path, device=device)
 
 
 def _label(latents: Latents) -> str:

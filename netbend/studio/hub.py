@@ -13,7 +13,7 @@ import struct
 from typing import Any, Callable
 
 from netbend.errors import NetbendError
-from netbend.studio.engine import Engine, Frame, png_bytes
+from netbend.studio.engine import Engine, Frame
 from netbend.studio.renderloop import RenderLoop
 from netbend.studio.state import StudioState, parse_state
 
@@ -83,8 +83,10 @@ class Hub:
             self.last_frame = frame
             header = {"type": "frame", "version": version, "origin": origin, "rid": rid,
                       "ms": round(frame.ms, 2), "selected": list(frame.selected),
-                      "rendered": self.render_loop.rendered, "dropped": self.render_loop.dropped}
-            message: Any = frame_message(header, [png_bytes(frame.bent), png_bytes(frame.plain)])
+                      "rendered": self.render_loop.rendered, "dropped": self.render_loop.dropped,
+                      "grid": getattr(frame, "grid_count", 0)}
+            kinds, parts = self.engine.frame_parts(frame)
+            message: Any = frame_message({**header, "kinds": kinds}, parts)
         else:
             text = str(error) if isinstance(error, NetbendError) else f"render failed: {error!r}"
             message = json.dumps({"type": "error", "message": text, "origin": origin, "rid": rid})

@@ -42,11 +42,15 @@ def _capture(engine: Engine, state: StudioState, path: str, bent: bool) -> tuple
 
 
 def cluster_pictures(engine: Engine, state: StudioState, layer: Any) -> dict[str, Any]:
-    """One small PNG (data URL) per cluster of ``layer``: its mean activation over the image."""
+    """One small PNG (data URL) per cluster of ``layer``: its mean activation over the image
+    (none for the audio model: its picker shows cluster sizes only)."""
     if engine.clusters is None:
         raise NetbendError("clusters: no cluster file loaded (--clusters FILE or import one)")
     info = find_layer(engine.model, _layer_key(layer), where="clusters: ")
     groups = engine.clusters.clusters_of(_layer_key(layer), info.path)
+    if getattr(engine, "kind", "image") != "image":
+        return {"layer": str(layer), "clusters": [{"index": k, "size": len(f), "png": None}
+                                                 for k, f in enumerate(groups)]}
     maps, image = _capture(engine, state, info.path, bent=False)
     heat = upsample(cluster_maps(maps[None], groups), image.shape[:2])[0].numpy()  # [K, H, W]
     pics = []
@@ -58,14 +62,24 @@ def cluster_pictures(engine: Engine, state: StudioState, layer: Any) -> dict[str
 
 
 def inspect_layer(engine: Engine, state: StudioState, layer: Any, bent: bool = True,
-                  feature: Any = None) -> bytes:
-    """A PNG of ``layer``'s activation maps for the state's latent: one feature as a heat map,
-    or (``feature`` None) a grid of the first features, each scaled to its own min-max."""
+                  feature: Any = None, cluster: Any = None) -> bytes:
+    """A PNG of ``layer``'s activation maps for the state's latent: one feature, or one cluster's
+    mean map, as a heat map; or (neither given) a grid of the first features; each scaled to its
+    own min-max."""
+    if getattr(engine, "kind", "image") != "image":
+        raise NetbendError("inspect: look inside works on image generators")
     if layer in (None, ""):
         raise NetbendError("inspect: choose a layer")
     info = find_layer(engine.model, _layer_key(layer), where="inspect: ")
     maps, _ = _capture(engine, state, info.path, bent=bent)  # [C, h, w]
-    if feature not in (None, ""):
+    if cluster not in (None, ""):
+        if engine.clusters is None:
+            raise NetbendError("inspect: no cluster file loaded (--clusters FILE or import one)")
+        groups = engine.clusters.clusters_of(_layer_key(layer), info.path)
+        if isinstance(cluster, bool) or not str(cluster).isdigit() or int(cluster) >= len(groups):
+            raise NetbendError(f"inspect: cluster must be 0-{len(groups) - 1}, got {cluster!r}")
+        chosen = cluster_maps(maps[None], [groups[int(cluster)]])[0]  # [1, h, w]
+    elif feature not in (None, ""):
         if isinstance(feature, bool) or not str(feature).isdigit() or int(feature) >= info.channels:
             raise NetbendError(f"inspect: feature must be 0-{info.channels - 1}, got {feature!r}")
         chosen = maps[int(feature)][None]

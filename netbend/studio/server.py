@@ -8,7 +8,7 @@ Routes (all need ``?token=`` or the token cookie when the server has a token):
 * ``GET /api/info``, ``/api/state``, ``/api/osc``, ``/api/presets``, ``/api/clusters/{layer}``
 * ``POST /api/export``, ``/api/png``, ``/api/raw`` (state in the body), ``/api/presets/{slot}``
   (save), ``/api/presets/{slot}/load``, ``/api/model`` (another checkpoint), ``/api/import/plan``, ``/api/import/clusters``,
-  ``/api/import/latent?kind=z|w``, ``/api/inspect``
+  ``/api/import/latent?kind=z|w``, ``/api/import/clip`` (audio), ``/api/inspect``
 """
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from netbend.errors import NetbendError
 from netbend.plan import Plan
-from netbend.studio.engine import Engine
+from netbend.studio.engine import open_engine
 from netbend.studio.hub import Hub
 from netbend.studio.osc import OscMap, osc_addresses
 from netbend.studio.pictures import cluster_pictures, inspect_layer
@@ -128,8 +128,9 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
             out = await run_in_threadpool(hub.engine.export, st)
         except NetbendError as err:
             return _error(err)
-        npy = out.pop("latent_npy")
-        out["latent_npy_b64"] = base64.b64encode(npy).decode() if npy else None
+        for key in ("latent_npy", "clip_wav"):
+            data = out.pop(key, None)
+            out[f"{key}_b64"] = base64.b64encode(data).decode() if data else None
         return JSONResponse(out)
 
     async def png(request: Request) -> Response:
@@ -147,7 +148,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         except NetbendError as err:
             return _error(err)
         buf = io.BytesIO()
-        np.save(buf, frame.raw.numpy())
+        np.save(buf, frame.raw.numpy() if hasattr(frame, "raw") else frame.bent_samples)
         return Response(buf.getvalue(), media_type="application/octet-stream")
 
     async def preset_list(request: Request) -> Response:
@@ -213,11 +214,23 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
             path = body.get("path") or None
             if path is not None and not isinstance(path, str):
                 raise NetbendError(f"model: expected a checkpoint path, got {path!r}")
-            engine = await run_in_threadpool(Engine, path, None, hub.engine.device)
+            engine = await run_in_threadpool(open_engine, path, None, hub.engine.device, bool(body.get("audio")))
         except NetbendError as err:
             return _error(err)
         await hub.switch(engine)
         return JSONResponse(engine.info()["model"])
+
+    async def import_clip(request: Request) -> Response:
+        name = Path(request.query_params.get("name", "clip.wav")).name
+        try:
+            if not hasattr(hub.engine, "add_clip"):
+                raise NetbendError("clips: this model is an image generator; load an audio model")
+            path = workdir / f"clip-{secrets.token_hex(4)}{Path(name).suffix}"
+            path.write_bytes(await _body(request))
+            out = await run_in_threadpool(hub.engine.add_clip, path, name)
+        except NetbendError as err:
+            return _error(err)
+        return JSONResponse(out)
 
     async def clusters(request: Request) -> Response:
         try:
@@ -232,7 +245,8 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
             body = await _json_body(request) or {}
             st = hub.validate(body.get("state") or hub.state.to_dict())
             data = await run_in_threadpool(inspect_layer, hub.engine, st, body.get("layer"),
-                                           bool(body.get("bent", True)), body.get("feature"))
+                                           bool(body.get("bent", True)), body.get("feature"),
+                                           body.get("cluster"))
         except NetbendError as err:
             return _error(err)
         return Response(data, media_type="image/png")
@@ -282,6 +296,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         Route("/api/import/plan", import_plan, methods=["POST"]),
         Route("/api/import/clusters", import_clusters, methods=["POST"]),
         Route("/api/import/latent", import_latent, methods=["POST"]),
+        Route("/api/import/clip", import_clip, methods=["POST"]),
         Route("/api/model", model, methods=["POST"]), Route("/api/clusters/{layer}", clusters), Route("/api/inspect", inspect, methods=["POST"]),
         WebSocketRoute("/ws", socket),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

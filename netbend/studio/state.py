@@ -6,7 +6,9 @@ YAML that ``netbend generate`` renders to the same image::
     model: null                # checkpoint path; null is the built-in model
     seed: 0                    # run seed: random selections and random noise
     variation: 0               # which random draw of the random selections
+    grid: 0                    # also show this many variations from 'variation' on (0: none)
     latent: {seed: 0, walk: 0.0, walk_seeds: 4, truncation: 1.0, noise: const}
+    audio: {clip: synth0, phase: original, iterations: 16}   # the spectrogram VAE only
     transforms:                # plan entries; 'enabled: false' keeps an entry but skips it
     - {layer: 2, transform: rotate, params: {angle: 45.0}, features: all, enabled: true}
 
@@ -23,7 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from netbend.errors import NetbendError, closest
 from netbend.plan import Plan
 
-STATE_KEYS = ("model", "seed", "variation", "latent", "transforms", "format")
+STATE_KEYS = ("model", "seed", "variation", "grid", "latent", "audio", "transforms", "format")
+MAX_GRID = 16
 FORMAT = "netbend-studio"
 MAX_SEED = 2**32 - 1
 
@@ -47,6 +50,16 @@ class LatentState(BaseModel):
         return [(self.seed + k) % (MAX_SEED + 1) for k in range(self.walk_seeds)]
 
 
+class AudioState(BaseModel):
+    """For the spectrogram VAE: which clip, and how spectrograms become sound again."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    clip: str = "synth0"
+    phase: Literal["original", "griffinlim"] = "original"
+    iterations: int = Field(16, ge=0, le=256)
+
+
 class StudioState(BaseModel):
     """A validated studio state. ``plan`` holds the enabled entries, in order."""
 
@@ -55,13 +68,16 @@ class StudioState(BaseModel):
     model: str | None = None
     seed: int = 0
     variation: int = 0
+    grid: int = 0  # also show this many variations, from ``variation`` on (0: none)
     latent: LatentState = LatentState()
+    audio: AudioState = AudioState()
     entries: tuple[dict[str, Any], ...] = ()  # every entry as the page shows it (with 'enabled')
     plan: Plan = Plan(source="stack")
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "model": self.model, "seed": self.seed, "variation": self.variation,
-                "latent": self.latent.model_dump(), "transforms": [dict(e) for e in self.entries]}
+                "grid": self.grid,
+                "latent": self.latent.model_dump(), "audio": self.audio.model_dump(), "transforms": [dict(e) for e in self.entries]}
 
     def plan_dict(self) -> dict[str, Any]:
         """The plan of the enabled entries (what `netbend generate --config` reads)."""
@@ -75,16 +91,12 @@ def parse_state(data: Any, source: str = "state") -> StudioState:
     for key in data:
         if key not in STATE_KEYS:
             raise NetbendError(f"{source}: unknown key '{key}'" + closest(str(key), STATE_KEYS))
-    for key in ("seed", "variation"):
+    for key, top in (("seed", MAX_SEED), ("variation", MAX_SEED), ("grid", MAX_GRID)):
         v = data.get(key, 0)
-        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_SEED:
-            raise NetbendError(f"{source}: {key}: must be a whole number 0-{MAX_SEED}, got {v!r}")
-    try:
-        latent = LatentState.model_validate(data.get("latent") or {})
-    except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise NetbendError(f"{source}: latent.{where}: {first['msg']}") from None
+        if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= top:
+            raise NetbendError(f"{source}: {key}: must be a whole number 0-{top}, got {v!r}")
+    latent = _section(LatentState, data, "latent", source)
+    audio = _section(AudioState, data, "audio", source)
     model = data.get("model")
     if model is not None and not isinstance(model, str):
         raise NetbendError(f"{source}: model: must be a checkpoint path or null, got {model!r}")
@@ -105,7 +117,17 @@ def parse_state(data: Any, source: str = "state") -> StudioState:
     kept = tuple(e for e, on in zip(every.transforms, enabled) if on)
     shown = tuple({**_entry_dict(e), "enabled": on} for e, on in zip(every.transforms, enabled))
     return StudioState(model=model, seed=data.get("seed", 0), variation=data.get("variation", 0),
-                       latent=latent, entries=shown, plan=Plan(transforms=kept, source=source))
+                       grid=data.get("grid", 0),
+                       latent=latent, audio=audio, entries=shown, plan=Plan(transforms=kept, source=source))
+
+
+def _section(cls: type[BaseModel], data: Mapping[str, Any], key: str, source: str) -> Any:
+    try:
+        return cls.model_validate(data.get(key) or {})
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise NetbendError(f"{source}: {key}.{where}: {first['msg']}") from None
 
 
 def _entry_dict(entry: Any) -> dict[str, Any]:

@@ -124,13 +124,20 @@ async function onFrame(buffer) {
   const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buffer, 4, n)));
   let at = 4 + n;
   const parts = header.sizes.map((size) => { const b = new Uint8Array(buffer, at, size); at += size; return b; });
+  if (header.kinds && header.kinds.includes("bent.wav")) return onAudioFrame(header, parts, arrived);
   const seq = ++drawSeq;
   const [bent, plain] = await Promise.all(parts.map((b) => createImageBitmap(new Blob([b], { type: "image/png" }))));
   if (seq !== drawSeq) return; // a newer frame arrived while this one decoded
   const decoded = performance.now();
+  const gridAt = (header.kinds || []).indexOf("grid");
   requestAnimationFrame(() => {
     paint($("bent"), bent);
     paint($("plain"), plain);
+    $("grid-box").hidden = gridAt < 0;
+    if (gridAt >= 0) {
+      setURL($("grid"), "src", parts[gridAt], "image/png");
+      $("grid-caption").textContent = `variations ${NB.state.variation}–${NB.state.variation + header.grid - 1} (run seed ${NB.state.seed})`;
+    }
     NB.frames += 1;
     NB.lastFrame = { header, bent: parts[0] };
     NB.dropped = header.dropped;
@@ -146,6 +153,32 @@ async function onFrame(buffer) {
     }
     NB.painted = performance.now();
     refreshInspect();
+  });
+}
+const urls = {};
+function setURL(node, attr, bytes, type) {
+  if (urls[node.id]) URL.revokeObjectURL(urls[node.id]);
+  urls[node.id] = URL.createObjectURL(new Blob([bytes], { type }));
+  node[attr] = urls[node.id];
+}
+function onAudioFrame(header, parts, arrived) {
+  const byKind = Object.fromEntries(header.kinds.map((k, i) => [k, parts[i]]));
+  for (const k of ["original", "plain", "bent"]) setURL($("spec-" + k), "src", byKind[k], "image/png");
+  for (const [id, k] of [["bent-audio", "bent.wav"], ["plain-audio", "plain.wav"]]) {
+    const el = $(id), playing = !el.paused, t = el.currentTime;
+    setURL(el, "src", byKind[k], "audio/wav");
+    el.currentTime = t;
+    if (playing) el.play().catch(() => {});
+  }
+  requestAnimationFrame(() => {
+    NB.frames += 1;
+    NB.lastFrame = { header, bent: byKind["bent.wav"] };
+    $("render-ms").textContent = `render ${header.ms.toFixed(1)} ms`;
+    showSelected(header.selected);
+    if (header.origin === NB.client && header.rid != null) {
+      settle(header.rid, true);
+      $("latency").textContent = `change→painted ${median(NB.latencies.slice(-20)).toFixed(0)} ms`;
+    }
   });
 }
 function paint(canvas, bitmap) {
@@ -309,7 +342,7 @@ async function fillClusters(box, i, entry) {
     const chosen = new Set(entry["feature-param"] || []);
     for (const c of data.clusters) {
       const b = el("button", { type: "button", class: "cluster" + (chosen.has(c.index) ? " on" : ""), title: `cluster ${c.index}: ${c.size} features` },
-        el("img", { src: c.png, alt: `cluster ${c.index}` }), `${c.index}: ${c.size}`);
+        ...(c.png ? [el("img", { src: c.png, alt: `cluster ${c.index}` })] : []), `${c.index}: ${c.size}`);
       b.addEventListener("click", () => {
         chosen.has(c.index) ? chosen.delete(c.index) : chosen.add(c.index);
         if (!chosen.size) chosen.add(c.index);
@@ -400,8 +433,10 @@ async function refreshInspect() {
   if (!$("inside").open || inspecting || !NB.state) return;
   inspecting = true;
   try {
-    const feature = $("inspect-feature").value;
-    const res = await call("inspect", { body: { state: NB.state, layer: readValue($("inspect-layer")), bent: $("inspect-bent").checked, feature: feature === "" ? null : +feature } });
+    const what = $("inspect-what").value, k = $("inspect-feature").value === "" ? 0 : +$("inspect-feature").value;
+    $("inspect-feature").hidden = what === "grid";
+    const res = await call("inspect", { body: { state: NB.state, layer: readValue($("inspect-layer")), bent: $("inspect-bent").checked,
+      feature: what === "feature" ? k : null, cluster: what === "cluster" ? k : null } });
     const url = URL.createObjectURL(await res.blob());
     const img = $("inspect-img");
     if (img.src) URL.revokeObjectURL(img.src);
@@ -417,6 +452,10 @@ async function exportPlan() {
     const planURL = URL.createObjectURL(new Blob([out.plan_yaml], { type: "text/yaml" }));
     $("export-plan").href = planURL;
     NB.exported = out;
+    if (out.clip_wav_b64) {
+      const bytes = Uint8Array.from(atob(out.clip_wav_b64), (c) => c.charCodeAt(0));
+      download(URL.createObjectURL(new Blob([bytes], { type: "audio/wav" })), "clip.wav");
+    }
     if (out.latent_npy_b64) {
       const bytes = Uint8Array.from(atob(out.latent_npy_b64), (c) => c.charCodeAt(0));
       $("export-latent").href = URL.createObjectURL(new Blob([bytes]));
@@ -441,6 +480,7 @@ function setZoom() {
   const px = $("zoom").value + "px";
   for (const c of document.querySelectorAll("canvas")) { c.style.width = px; c.style.height = px; c.classList.toggle("crisp", $("crisp").checked); }
   $("inspect-img").classList.toggle("crisp", $("crisp").checked);
+  $("grid").classList.toggle("crisp", $("crisp").checked);
 }
 
 async function start() {
@@ -450,6 +490,21 @@ async function start() {
     el("td", {}, l.number ?? ""), el("td", {}, l.path), el("td", {}, l.shape.join("×")))));
   for (const l of NB.info.layers) $("inspect-layer").append(el("option", { value: l.number ?? l.path }, `${l.number ?? "·"} ${l.path}`));
   $("model-path").value = NB.info.model.path || "";
+  if (NB.info.model.kind === "audio") {
+    for (const id of ["latent", "previews", "inside", "view-opts"]) $(id).hidden = true;
+    $("model-path").placeholder = "built-in face model";
+    $("audio-panel").hidden = false;
+    $("model-name").textContent = `${NB.info.model.name} · ${NB.info.model.sample_rate} Hz · ${NB.info.model.hash}`;
+    const fill = () => $("clip").replaceChildren(...NB.info.clips.map((c) => el("option", { value: c.id }, `${c.name} (${c.seconds} s)`)));
+    fill();
+    $("clip-file").addEventListener("change", async (ev) => {
+      try {
+        const out = await upload("import/clip", ev.target.files[0]);
+        NB.info.clips.push(out); fill();
+        NB.state.audio.clip = out.id; syncValues(); send();
+      } catch (err) { showError(err.message); }
+    });
+  }
   $("load-model").addEventListener("click", () => call("model", { body: { path: $("model-path").value.trim() || null } })
     .catch((e) => showError(e.message)));
   $("add-bend").addEventListener("click", addBend);
@@ -478,7 +533,7 @@ async function start() {
   $("save-png").addEventListener("click", savePNG);
   $("zoom").addEventListener("input", setZoom);
   $("crisp").addEventListener("change", setZoom);
-  for (const id of ["inspect-layer", "inspect-bent", "inspect-feature"]) $(id).addEventListener("change", refreshInspect);
+  for (const id of ["inspect-layer", "inspect-bent", "inspect-feature", "inspect-what"]) $(id).addEventListener("change", refreshInspect);
   $("inspect-layer").addEventListener("change", () => { $("inspect-layer").dataset.touched = "1"; });
   $("inside").addEventListener("toggle", () => {
     const entry = NB.state && NB.state.transforms.find((e) => e.enabled !== false);

@@ -1,0 +1,170 @@
+"""Levers for more meaningful clusters, side by side, scored by alignment and specificity against
+random groups of the same sizes (the measures of `netbend cluster evaluate`).
+
+Every candidate clusters the same CNN embeddings (the shipped CNNs' general-purpose mean over
+``--n-general`` latents), so the comparison isolates the clustering step:
+
+* ``paper``: the shipped file (k-means, Forgy, one start, the paper's table k);
+* ``kmeans10``: k-means, best of 10 starts, table k;
+* ``ward``: agglomerative clustering (Ward linkage), table k;
+* ``spectral``: spectral clustering on a 10-nearest-neighbour graph, table k;
+* ``silhouette``: k-means with k in 3..8 chosen by the best silhouette;
+* ``balanced``: k-means centres, then features assigned to them in equal sizes;
+* ``raw``: k-means on the raw maps (the evaluation's baseline), sizes of ``paper``.
+
+Usage (the machine's load changes the times, never the scores)::
+
+    python benchmarks/clustering_levers.py --layers 1-8 --n-latents 24 --random-draws 8 --out runs/levers.json
+
+Needs scikit-learn and scipy (``pip install -e '.[test]'``).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+
+import numpy as np
+import torch
+
+from netbend.clustering import DEFAULT_CLUSTERS, DEFAULT_CNN
+from netbend.clustering.baselines import random_groups, raw_map_groups, sized_assignment
+from netbend.clustering.capture import capture_seeds, stored_size
+from netbend.clustering.embed import embed_seeds, load_embedders
+from netbend.clustering.evaluate import EVAL_SEED_BASE, face_masks, layer_change, score_groups
+from netbend.clustering.kmeans import best_of, canonical_clusters
+from netbend.clustering.pipeline import GENERAL_SEED_BASE
+from netbend.clusters import load_clusters
+from netbend.errors import run_script
+from netbend.latents import parse_seeds
+from netbend.models import load_model
+
+try:
+    from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+    from sklearn.metrics import silhouette_score
+except ImportError:  # reported by main()
+    AgglomerativeClustering = None
+
+CANDIDATES = ("paper", "kmeans10", "ward", "spectral", "silhouette", "balanced", "raw")
+
+
+def _labels_to_groups(labels, k: int):
+    return canonical_clusters(torch.as_tensor(np.asarray(labels), dtype=torch.int64), k)
+
+
+def candidate_groups(name: str, x: torch.Tensor, k: int, shipped, raw_maps) -> tuple:
+    """Clusters of one layer's embeddings ``x [C, D]`` by candidate ``name``."""
+    xn = x.numpy()
+    if name == "paper":
+        return shipped
+    if name == "kmeans10":
+        return canonical_clusters(best_of(x, k, seed=0, restarts=10).labels, k)
+    if name == "ward":
+        return _labels_to_groups(AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(xn), k)
+    if name == "spectral":
+        sc = SpectralClustering(n_clusters=k, affinity="nearest_neighbors", n_neighbors=min(10, len(xn) - 1),
+                                random_state=0, assign_labels="cluster_qr")
+        return _labels_to_groups(sc.fit_predict(xn), k)
+    if name == "silhouette":
+        best = None
+        for kk in range(3, min(8, len(xn) - 1) + 1):
+            labels = best_of(x, kk, seed=0, restarts=10).labels
+            score = silhouette_score(xn, labels.numpy())
+            if best is None or score > best[0]:
+                best = (score, labels, kk)
+        return canonical_clusters(best[1], best[2])
+    if name == "balanced":
+        c = len(xn)
+        sizes = [c // k + (1 if i < c % k else 0) for i in range(k)]
+        centres = best_of(x, k, seed=0, restarts=10).centres
+        return tuple(sorted(sized_assignment(x, centres, sizes), key=lambda g: (-len(g), g)))
+    if name == "raw":
+        return raw_map_groups(raw_maps, [len(g) for g in shipped], seed=0)
+    raise ValueError(name)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--layers", default="1-8")
+    ap.add_argument("--n-latents", type=int, default=24, help="held-out evaluation latents")
+    ap.add_argument("--random-draws", type=int, default=8)
+    ap.add_argument("--n-general", type=int, default=64)
+    ap.add_argument("--candidates", default=",".join(CANDIDATES))
+    ap.add_argument("--cnn", default=str(DEFAULT_CNN))
+    ap.add_argument("--clusters", default=str(DEFAULT_CLUSTERS))
+    ap.add_argument("--out", default=None, help="JSON with every score")
+    args = ap.parse_args()
+    if AgglomerativeClustering is None:
+        from netbend.errors import NetbendError
+
+        raise NetbendError("this benchmark needs scikit-learn (pip install -e '.[test]')")
+    torch.set_num_threads(1)
+    model, shipped = load_model(None), load_clusters(args.clusters)
+    keys = [str(k) for k in parse_seeds(args.layers, "--layers")]
+    names = [n for n in args.candidates.split(",") if n]
+    emb = embed_seeds(model, load_embedders(args.cnn, keys),
+                      list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.n_general)))
+    seeds = list(range(EVAL_SEED_BASE, EVAL_SEED_BASE + args.n_latents))
+    masks, parts = face_masks(model, seeds)
+    raw_seeds = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + 64))
+    rows: dict[str, dict[str, dict]] = {n: {} for n in names}
+    times = {n: 0.0 for n in names}
+    for key in keys:
+        path, layer = shipped.meta["paths"][key], int(key)
+        maps, plain = capture_seeds(model, seeds, {path: None})
+        h, w = maps[path].shape[-2:]
+        raw_maps, _ = capture_seeds(model, raw_seeds, {path: stored_size(h, w, 16)})
+        layer_sums = layer_change(model, path, layer, maps[path].shape[1], masks, plain, seeds)
+        random_cache: dict[tuple, dict] = {}
+        for name in names:
+            t = time.process_time()
+            groups = candidate_groups(name, emb[key], len(shipped.layers[key]), shipped.layers[key],
+                                      raw_maps[path])
+            times[name] += time.process_time() - t
+            scores, _ = score_groups(model, path, layer, groups, maps[path], masks, parts, plain, seeds,
+                                     layer_sums)
+            sizes = tuple(len(g) for g in groups)
+            if sizes not in random_cache:
+                draws = [score_groups(model, path, layer, random_groups(sizes, d), maps[path], masks, parts,
+                                      plain, seeds, layer_sums)[0] for d in range(args.random_draws)]
+                random_cache[sizes] = {
+                    "alignment": float(np.mean([s.alignment for d in draws for s in d])),
+                    "specificity_draws": [float(np.mean([s.specificity for s in d])) for d in draws]}
+            rnd = random_cache[sizes]
+            rows[name][key] = {"sizes": list(sizes),
+                               "alignment": float(np.mean([s.alignment for s in scores])),
+                               "specificity": float(np.mean([s.specificity for s in scores])),
+                               "random_alignment": rnd["alignment"],
+                               "random_specificity": float(np.mean(rnd["specificity_draws"])),
+                               "random_specificity_draws": rnd["specificity_draws"]}
+        print(f"layer {key}: " + "  ".join(
+            f"{n} spec {rows[n][key]['specificity']:.3f}/{rows[n][key]['random_specificity']:.3f} "
+            f"align {rows[n][key]['alignment']:.1f}/{rows[n][key]['random_alignment']:.1f}" for n in names),
+            flush=True)
+    print(f"\n{args.n_latents} held-out latents, {args.random_draws} random draws per size vector, "
+          f"layers {args.layers}, embeddings over {args.n_general} latents")
+    print("| method | alignment wins | specificity wins | mean alignment (random) "
+          "| mean specificity (random [5-95% of draws]) | specificity / random | clustering CPU s |")
+    print("|---|---|---|---|---|---|---|")
+    for n in names:
+        r = rows[n]
+        aw = sum(v["alignment"] > v["random_alignment"] for v in r.values())
+        sw = sum(v["specificity"] > v["random_specificity"] for v in r.values())
+        spec = np.mean([v["specificity"] for v in r.values()])
+        per_draw = np.mean([v["random_specificity_draws"] for v in r.values()], 0)
+        rspec = float(np.mean(per_draw))
+        print(f"| {n} | {aw}/{len(r)} | {sw}/{len(r)} | {np.mean([v['alignment'] for v in r.values()]):.2f} "
+              f"({np.mean([v['random_alignment'] for v in r.values()]):.2f}) | {spec:.3f} ({rspec:.3f} "
+              f"[{np.percentile(per_draw, 5):.3f}, {np.percentile(per_draw, 95):.3f}]) | {spec / rspec:.2f}x "
+              f"| {times[n]:.2f} |")
+    if args.out:
+        from pathlib import Path
+
+        from netbend.fileio import atomic_write_text
+
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(args.out, json.dumps({"args": vars(args), "rows": rows, "cpu_s": times}, indent=1))
+
+
+if __name__ == "__main__":
+    run_script(main)
