@@ -126,13 +126,15 @@ def _rows_hook(path: str, rows: list[tuple[Bend, ...]]):
         if bends:
             match = next((g for g in groups if g[0] == bends), None)
             groups.append((bends, [i])) if match is None else match[1].append(i)
+    layout = groups[0][0][0].layout if groups else "NCHW"
+    rank = 4 if layout == "NCHW" else 3
 
     def apply(_module: nn.Module, _inputs: Any, out: Any) -> torch.Tensor:
-        if not isinstance(out, torch.Tensor) or out.dim() not in (3, 4):
-            raise NetbendError(f"layer '{path}' does not output an [N, C, H, W], [N, C, L] or [N, T, D] tensor")
+        if not isinstance(out, torch.Tensor) or out.dim() != rank:
+            raise NetbendError(f"layer '{path}' does not output a {rank}-D ({layout}) tensor")
         for bends, members in groups:
             idx = torch.as_tensor(members, device=out.device)
-            part = out.index_select(0, idx)  # [n, C, H, W]: the frames that share these bends
+            part = out.index_select(0, idx)  # [n, ...]: the frames (batch rows) that share these bends
             for b in bends:
                 part = b.apply(part)
             out = out.index_copy(0, idx, part)

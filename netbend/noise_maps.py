@@ -12,22 +12,23 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from netbend.errors import NetbendError
-from netbend.fileio import atomic_path
+from netbend.fileio import atomic_write_bytes
 
 
 def save_noise_file(path: str | os.PathLike, noises: list[torch.Tensor], meta: dict[str, str] | None = None) -> None:
     """Write maps [B, 1, r, r] (one per noise input) atomically, with string metadata."""
     tensors = {f"noise_{i}": n.detach().float().cpu().contiguous() for i, n in enumerate(noises)}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={k: str(v) for k, v in (meta or {}).items()})
+    atomic_write_bytes(path, save(tensors, metadata={k: str(v) for k, v in (meta or {}).items()}))
 
 
 def load_noise_file(path: str | os.PathLike, model) -> list[torch.Tensor]:
     """The maps of a noise file, checked against ``model``'s noise inputs: list of [B, 1, r, r]."""
-    path = Path(path)
+    from netbend.examples import resolve
+
+    path = resolve(path)  # or a shipped file by its clone path
     if not path.is_file():
         raise NetbendError(f"{path}: noise file not found")
     try:

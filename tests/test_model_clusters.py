@@ -144,3 +144,10 @@ def test_every_command_that_bends_finds_the_model_clusters(tiny_file, plan_file,
 
     assert Engine(str(tiny_file)).clusters is None  # no file: the studio starts without clusters
     assert Engine(None).clusters_path == str(DEFAULT_CLUSTERS)
+
+
+def test_sweep_finds_the_shipped_clusters(tmp_path):
+    res = _run("sweep", "--config", EXAMPLES / "only_eyes.yaml", "--vary", "transforms[0].feature-param=0,1",
+               "--seeds", "0", "--dry-run", "--out", tmp_path / "sw")
+    assert res.exit_code == 0, res.output
+    assert f"clusters: {DEFAULT_CLUSTERS}" in res.output and "2 images" in res.output

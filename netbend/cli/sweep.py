@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 import yaml
 
-from netbend.cli.common import device_option, model_option, overwrite_option, pick_device, scale_options
+from netbend.cli.common import (device_option, model_option, overwrite_option, pick_device, plugin_settings,
+                                scale_options)
 from netbend.errors import NetbendError
 
 
@@ -15,7 +16,8 @@ from netbend.errors import NetbendError
                    "b left out), x,y,z; join paths with ' + ' to vary them together. Repeatable.")
 @click.option("--seeds", default="0", show_default=True, help="Latent seeds, e.g. '0-3'.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed for random selections.")
-@click.option("--clusters", "clusters_path", type=click.Path(), help="Cluster file for 'features: cluster'.")
+@click.option("--clusters", "clusters_path", type=click.Path(),
+              help="Cluster file for 'features: cluster' (default: the model's own).")
 @model_option
 @click.option("--truncation", default=1.0, show_default=True, type=float, help="Truncation psi.")
 @click.option("--noise", type=click.Choice(["const", "random", "none"]), default="const", show_default=True)
@@ -38,11 +40,14 @@ def sweep_cmd(plan_path, vary_texts, seeds, seed, clusters_path, model_path, tru
 
     \b
     Examples:
-      netbend sweep --config examples/fig2_rotate_layerwide.yaml --vary 'transforms[0].params.angle=0:360:8' --vary 'transforms[0].layer=1:8' --out out/sweep_angle
-      netbend sweep --config examples/fig2_rotate_layerwide.yaml --vary 'transforms[0].layer=1:8' --vary 'transforms[0].transform=rotate,scale,binary-thresh,dilate + transforms[0].params[0]=45,0.6,0.5,2' --scale 2 --out out/fig2
+      netbend sweep --config examples/fig2_rotate_layerwide.yaml \\
+          --vary 'transforms[0].params.angle=0:360:8' --vary 'transforms[0].layer=1:8' --out out/sweep_angle
+      netbend sweep --config examples/fig2_rotate_layerwide.yaml --vary 'transforms[0].layer=1:8' \\
+          --vary 'transforms[0].transform=rotate,scale,binary-thresh,dilate + transforms[0].params[0]=45,0.6,0.5,2' \\
+          --scale 2 --out out/fig2   # the paper's Figure 2
     """
     from netbend.bending import resolve_plan
-    from netbend.clusters import load_clusters
+    from netbend.clusters import clusters_for
     from netbend.generate import render
     from netbend.latents import from_seeds, parse_seeds
     from netbend.media import save_png, to_uint8
@@ -58,10 +63,11 @@ def sweep_cmd(plan_path, vary_texts, seeds, seed, clusters_path, model_path, tru
     axes = [parse_axis(t, plan) for t in vary_texts]
     seed_list = parse_seeds(seeds)
     grid_cells = make_cells(plan, axes)
-    clusters = load_clusters(clusters_path) if clusters_path else None
     model = load_model(model_path, device=pick_device(device))
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; sweep renders images")
+    clusters = clusters_for(model, model_path, clusters_path, [c.plan for c in grid_cells],
+                            say=lambda line: click.echo(line, err=True))
     resolved = []
     for cell in grid_cells:
         try:
@@ -93,10 +99,12 @@ def sweep_cmd(plan_path, vary_texts, seeds, seed, clusters_path, model_path, tru
                           yaml.safe_dump(r.to_plan_dict(), sort_keys=False, default_flow_style=None))
     record = {"command": "sweep", "plan": str(plan_path), "source_plan": plan.to_dict(), "vary": list(vary_texts),
               "seeds": seed_list, "seed": seed, "model": str(model_path or "default"), "model_name": model.name,
-              "model_hash": model.model_hash, "truncation": truncation, "noise": noise, "scale": scale,
-              "scale_filter": scale_filter, "layout": summary, "row_labels": row_labels, "column_labels": col_labels,
-              "cells": [{"plan": f"plans/{c.name}.yaml", "values": list(c.values),
-                         "column": c.indices[0], "rows": [i for i, (_, rr) in enumerate(rows) if rr == c.indices[1:]]}
+              "model_hash": model.model_hash, "clusters": clusters.source if clusters else None,
+              "truncation": truncation, "noise": noise, "scale": scale,
+              "scale_filter": scale_filter, **plugin_settings(), "layout": summary, "row_labels": row_labels,
+              "column_labels": col_labels,
+              "cells": [{"plan": f"plans/{c.name}.yaml", "values": list(c.values), "column": c.indices[0],
+                         "rows": [i for i, (_, rest) in enumerate(rows) if rest == c.indices[1:]]}
                         for c in grid_cells]}
     atomic_write_text(out / "sweep.yaml", yaml.safe_dump(record, sort_keys=False, default_flow_style=None))
     click.echo(f"wrote {out}/sweep.png ({summary}) and {len(grid_cells)} cell plans")

@@ -15,7 +15,6 @@ from typing import Any, Iterable, Sequence
 import torch
 
 from netbend.clustering.capture import capture_seeds
-from netbend.clustering.kmeans import best_of, canonical_clusters
 from netbend.clustering.model import CNNConfig, MetricCNN
 from netbend.clustering.train import load_checkpoint, standardise
 from netbend.errors import NetbendError
@@ -139,10 +138,10 @@ def embed_seeds(model: Any, embedders: dict[str, Embedder], seeds: Sequence[int]
 
 
 def cluster_embeddings(embeddings: dict[str, torch.Tensor], ks: dict[str, int], *, seed: int = 0,
-                       restarts: int = 1) -> dict[str, Clusters]:
-    """k-means per layer on ``[C, D]`` vectors; clusters in canonical order."""
-    out = {}
-    for key, x in embeddings.items():
-        k = min(ks[key], x.shape[0])
-        out[key] = canonical_clusters(best_of(x, k, seed=seed, restarts=restarts).labels, k)
-    return out
+                       restarts: int = 1, method: str = "paper") -> dict[str, Clusters]:
+    """Cluster each layer's ``[C, D]`` vectors (``method``: see :mod:`.methods`; the paper's
+    k-means by default); clusters in canonical order."""
+    from netbend.clustering.methods import cluster_features
+
+    return {key: cluster_features(x, ks[key], method=method, seed=seed, restarts=restarts)
+            for key, x in embeddings.items()}

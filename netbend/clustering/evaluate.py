@@ -168,7 +168,7 @@ def score_groups(model: Any, path: str, layer: int | str, groups: Sequence[Seque
     return out, torch.stack(sums)
 
 
-def evaluate(model: Any, clusters: ClusterSet, *, n_latents: int = 32, random_draws: int = 3,
+def evaluate(model: Any, clusters: ClusterSet, *, n_latents: int = 32, random_draws: int = 8,
              raw_seeds: Sequence[int] | None = None, max_side: int = 16, seed: int = 0,
              keys: Sequence[str] | None = None,
              masks_fn: Callable[[Any, Sequence[int]], tuple[torch.Tensor, Sequence[str]]] = face_masks,

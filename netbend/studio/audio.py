@@ -16,14 +16,14 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 import torch
-from PIL import Image
 
 from netbend.audio.autoencode import Encoded, PhaseOptions, encode_audio, reconstruct
+from netbend.audio.loudness import match_level, rms
 from netbend.audio.figures import colorize
 from netbend.audio.io import Audio, read_audio
 from netbend.audio.synth import render_clip
 from netbend.bending import resolve_plan
-from netbend.clusters import ClusterSet, load_clusters
+from netbend.clusters import ClusterSet, find_model_clusters, load_clusters
 from netbend.errors import NetbendError
 from netbend.layers import list_layers
 from netbend.studio.engine import describe_layers, describe_transforms, png_bytes
@@ -66,8 +66,9 @@ class AudioEngine:
         self.lock = threading.RLock()
         self.model_path, self.device = model_path, device
         self.model = load_audio_model(model_path, device=device)
-        self.clusters_path = clusters_path
-        self.clusters: ClusterSet | None = load_clusters(clusters_path) if clusters_path else None
+        self.clusters: ClusterSet | None = (load_clusters(clusters_path) if clusters_path
+                                            else find_model_clusters(self.model, model_path))
+        self.clusters_path = self.clusters.source if self.clusters is not None else None
         self.layers = list_layers(self.model)
         self.latent_files: dict[str, Path] = {}
         rate = self.model.spec.sample_rate
@@ -124,10 +125,13 @@ class AudioEngine:
             resolved = resolve_plan(state.plan, self.model, seed=state.seed, variation=state.variation,
                                     clusters=self.clusters)
             options = self.options(state)
+            level = rms(audio.samples)  # played as loud as the clip, as `audio autoencode` writes it
             y, unit = reconstruct(self.model, enc, resolved, options)
+            y = match_level(y, level)[0]
             key = (state.audio.clip, options)
             if key not in self._plain:
                 py, punit = reconstruct(self.model, enc, None, options)
+                py = match_level(py, level)[0]
                 self._plain[key] = (punit, wav_bytes(py, audio.source_rate))
             plain_unit, plain_wav = self._plain[key]
         selected = tuple(len(b.indices) if b.indices is not None else

@@ -1,0 +1,48 @@
+"""How a layer's feature embeddings ``[C, D]`` become clusters: the paper's k-means, or a lever.
+
+* ``paper`` (default): k-means, Lloyd with Forgy initialisation (:mod:`.kmeans`), the paper's
+  method; bit for bit reproducible with one thread.
+* ``ward``: agglomerative clustering with Ward linkage (deterministic; scikit-learn).
+* ``spectral``: spectral clustering on the symmetrised 10-nearest-neighbour graph of the
+  embeddings, labels by QR (``assign_labels='cluster_qr'``, no random restarts; scikit-learn).
+
+Every method returns clusters in canonical order (largest first). ``benchmarks/clustering_levers.py``
+measures them side by side; docs/clusters.md has the table.
+"""
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import torch
+
+from netbend.clustering.kmeans import best_of, canonical_clusters
+from netbend.errors import NetbendError, closest
+
+METHODS = ("paper", "ward", "spectral")
+Clusters = tuple[tuple[int, ...], ...]
+
+
+def cluster_features(x: torch.Tensor, k: int, *, method: str = "paper", seed: int = 0,
+                     restarts: int = 1) -> Clusters:
+    """Clusters of the features whose embeddings are ``x [C, D]`` (``k`` at most ``C``)."""
+    if method not in METHODS:
+        raise NetbendError(f"unknown clustering method '{method}'{closest(method, METHODS)} "
+                           f"(methods: {', '.join(METHODS)})")
+    k = min(k, x.shape[0])
+    if method == "paper" or k < 2:
+        return canonical_clusters(best_of(x, k, seed=seed, restarts=restarts).labels, k)
+    try:
+        from sklearn.cluster import AgglomerativeClustering, SpectralClustering
+    except ImportError:
+        raise NetbendError(f"--method {method} needs scikit-learn (pip install 'netbend[eval]')") from None
+    data = x.double().numpy()
+    if method == "ward":
+        labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(data)
+    else:
+        neighbours = max(1, min(10, len(data) - 1))
+        with warnings.catch_warnings():  # a graph of well-separated groups is not connected: fine
+            warnings.filterwarnings("ignore", message="Graph is not fully connected")
+            labels = SpectralClustering(n_clusters=k, affinity="nearest_neighbors", n_neighbors=neighbours,
+                                        random_state=seed, assign_labels="cluster_qr").fit_predict(data)
+    return canonical_clusters(torch.as_tensor(np.asarray(labels), dtype=torch.int64), k)

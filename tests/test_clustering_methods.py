@@ -1,0 +1,70 @@
+"""Clustering methods for the embeddings: the paper's k-means (unchanged), Ward, spectral."""
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from netbend.clustering.embed import cluster_embeddings
+from netbend.clustering.kmeans import best_of, canonical_clusters
+from netbend.clustering.methods import METHODS, cluster_features
+from netbend.errors import NetbendError
+
+
+def _planted(seed: int = 0) -> tuple[torch.Tensor, tuple[tuple[int, ...], ...]]:
+    """Three well-separated groups of 24, 16 and 12 points, interleaved."""
+    gen = torch.Generator().manual_seed(seed)
+    centres = torch.tensor([[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]], dtype=torch.float64)
+    which = torch.cat([torch.tensor([0, 1, 0, 2] * 12), torch.tensor([1, 1, 1, 1])])  # 24 / 16 / 12
+    x = centres[which] + 0.3 * torch.randn(len(which), 2, generator=gen, dtype=torch.float64)
+    want = tuple(tuple(int(i) for i in torch.nonzero(which == g).flatten()) for g in (0, 1, 2))
+    return x, want
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_every_method_recovers_planted_groups_in_canonical_order(method):
+    x, want = _planted()
+    got = cluster_features(x, 3, method=method, seed=0, restarts=4)
+    assert got == want
+    assert sorted(itertools.chain(*got)) == list(range(len(x)))
+
+
+def test_paper_method_is_the_unchanged_kmeans():
+    gen = torch.Generator().manual_seed(1)
+    x = torch.randn(40, 10, generator=gen, dtype=torch.float64)
+    ref = canonical_clusters(best_of(x, 5, seed=3, restarts=2).labels, 5)
+    assert cluster_features(x, 5, method="paper", seed=3, restarts=2) == ref
+    assert cluster_embeddings({"1": x}, {"1": 5}, seed=3, restarts=2)["1"] == ref
+
+
+def test_methods_are_deterministic_and_unknown_ones_are_refused():
+    gen = torch.Generator().manual_seed(2)
+    x = torch.randn(30, 10, generator=gen, dtype=torch.float64)
+    for method in ("ward", "spectral"):
+        a = cluster_features(x, 4, method=method)
+        assert a == cluster_features(x, 4, method=method) and len(a) == 4
+    with pytest.raises(NetbendError, match="unknown clustering method 'spectrall'.*spectral"):
+        cluster_features(x, 4, method="spectrall")
+    assert cluster_features(x[:3], 5, method="ward") == cluster_features(x[:3], 5, method="paper")
+
+
+def test_cluster_assign_method_option_records_the_method(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from netbend.cli import main
+    from netbend.clustering import DEFAULT_CNN
+
+    for method in ("paper", "spectral"):
+        out = tmp_path / f"{method}.json"
+        res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--layers", "8",
+                                        "--n-general", "4", "--method", method, "--out", str(out)])
+        assert res.exit_code == 0, res.output
+        data = json.loads(out.read_text())
+        assert sorted(f for c in data["layers"]["8"] for f in c) == list(range(16))
+        assert data["meta"].get("clustering") == (None if method == "paper" else method)
+    res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--method", "kmeans",
+                                    "--out", str(tmp_path / "x.json")])
+    assert res.exit_code == 2 and "'kmeans' is not one of" in res.output
