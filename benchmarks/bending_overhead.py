@@ -31,6 +31,7 @@ import yaml
 import torch
 
 from netbend.bending import bend, resolve_plan
+from netbend.layers import dry_run_layers
 from netbend.models.stylegan2 import Generator
 from netbend.models.wrapper import StyleGAN2Model
 from netbend.plan import Plan
@@ -109,7 +110,12 @@ def main() -> None:
         model = StyleGAN2Model(Generator(size, channel_multiplier=2), name=f"random-{size}")
         plans = {"none": Plan(), "fig3": Plan.from_dict({"transforms": FIG3}),
                  "heavy": Plan.from_dict({"transforms": heavy(len(model.paper_layers))})}
+        t0 = time.perf_counter()
         resolved = {k: resolve_plan(p, model, seed=0) for k, p in plans.items()}
+        first, t0 = time.perf_counter() - t0, time.perf_counter()
+        dry_run_layers(model)
+        print(f"{size} px: resolving the plans took {first:.3f} s (layer shapes from the architecture's "
+              f"table); a dry forward pass, as before, {time.perf_counter() - t0:.3f} s", flush=True)
         for batch in args.batches:
             z = model.latents_from_seeds(range(batch))
             times = {k: [] for k in resolved}

@@ -12,8 +12,10 @@ from typing import Any, Callable, Iterable
 
 import json
 
+import numpy as np
+
 from netbend.errors import NetbendError
-from netbend.frames import Clip, render_clip
+from netbend.frames import Clip, batches, render_clip
 from netbend.media import save_png, to_uint8
 from netbend.video import read_frames, write_gif, write_mp4
 
@@ -43,15 +45,30 @@ def parse_range(text: str | None, frames: int) -> range:
 def render_to_folder(model: Any, clip: Clip, folder: Path, frames: Iterable[int], *, batch_size: int = 8,
                      meta: dict | None = None, progress: Callable[[int], None] | None = None) -> int:
     """Write the missing frames among ``frames`` to ``folder``; returns how many were rendered."""
-    todo = missing_frames(folder, frames)
     done = 0
-    for numbers, images in render_clip(model, clip, todo, batch_size=batch_size):
-        for f, png in zip(numbers, to_uint8(images)):
-            save_png(frame_file(folder, int(f)), png, {"netbend": json.dumps({**(meta or {}), "frame": int(f)})})
+    for group in frame_chunks(folder, frames, batch_size):
+        numbers, pngs = render_chunk(clip, batch_size, model, group)
+        save_frames(folder, numbers, pngs, meta)
         done += len(numbers)
         if progress:
             progress(len(numbers))
     return done
+
+
+def frame_chunks(folder: Path, frames: Iterable[int], batch_size: int) -> list[list[int]]:
+    """The missing frames among ``frames``, grouped by aligned batch: the units of work."""
+    return batches(missing_frames(folder, frames), batch_size)
+
+
+def render_chunk(clip: Clip, batch_size: int, model: Any, group: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """The frames of one aligned batch: (frame numbers [B], uint8 images [B, H, W, C])."""
+    ((numbers, images),) = render_clip(model, clip, group, batch_size=batch_size)
+    return numbers, to_uint8(images)
+
+
+def save_frames(folder: Path, numbers: np.ndarray, pngs: np.ndarray, meta: dict | None = None) -> None:
+    for f, png in zip(numbers, pngs):
+        save_png(frame_file(folder, int(f)), png, {"netbend": json.dumps({**(meta or {}), "frame": int(f)})})
 
 
 def assemble(folder: Path, out: Path, kind: str, frames: int, fps: float,

@@ -26,6 +26,7 @@ from netbend.curves import Clock, value_at
 from netbend.errors import NetbendError
 from netbend.latent_path import LatentPath, frame_noise
 from netbend.layers import find_layer
+from netbend.layouts import check_transform
 from netbend.plan import Plan
 from netbend.selection import entry_rng, select_features
 from netbend.timeselect import timed_selection
@@ -44,6 +45,7 @@ class Clip:
     seed: int = 0
     clusters: ClusterSet | None = None
     audio: Any = None  # netbend.audio_features.AudioFeatures
+    view: Any = None  # StyleGAN3: (dx, dy, degrees), each a number or a curve (--translate/--rotate)
 
     @property
     def frames(self) -> int:
@@ -74,6 +76,7 @@ def resolve_at(plan: Plan, model: Any, *, t: float, frame: int, clock: Clock, se
     for i, entry in enumerate(plan.transforms):
         where = f"{plan.source}: transforms[{i}]."
         info = find_layer(model, entry.layer, where=where)
+        check_transform(entry.transform, dict(entry.params), info.layout, info.path, where)
         if entry.redraw is not None:
             idx = timed_selection(entry.redraw, entry.feature_param, info.channels, seed=seed,
                                   entry_index=i, frame=frame, t=t, clock=clock)
@@ -88,7 +91,7 @@ def resolve_at(plan: Plan, model: Any, *, t: float, frame: int, clock: Clock, se
             continue
         full = idx.size == info.channels and entry.features == "all"
         bends.append(Bend(info.path, entry.layer, get_transform(entry.transform), dict(entry.params),
-                          None if full else tuple(int(j) for j in idx)))
+                          None if full else tuple(int(j) for j in idx), info.layout))
     return ResolvedPlan(tuple(bends), seed, frame)
 
 
@@ -123,13 +126,15 @@ def _rows_hook(path: str, rows: list[tuple[Bend, ...]]):
         if bends:
             match = next((g for g in groups if g[0] == bends), None)
             groups.append((bends, [i])) if match is None else match[1].append(i)
+    layout = groups[0][0][0].layout if groups else "NCHW"
+    rank = 4 if layout == "NCHW" else 3
 
     def apply(_module: nn.Module, _inputs: Any, out: Any) -> torch.Tensor:
-        if not isinstance(out, torch.Tensor) or out.dim() != 4:
-            raise NetbendError(f"layer '{path}' does not output an [N, C, H, W] tensor")
+        if not isinstance(out, torch.Tensor) or out.dim() != rank:
+            raise NetbendError(f"layer '{path}' does not output a {rank}-D ({layout}) tensor")
         for bends, members in groups:
             idx = torch.as_tensor(members, device=out.device)
-            part = out.index_select(0, idx)  # [n, C, H, W]: the frames that share these bends
+            part = out.index_select(0, idx)  # [n, ...]: the frames (batch rows) that share these bends
             for b in bends:
                 part = b.apply(part)
             out = out.index_copy(0, idx, part)
@@ -161,6 +166,9 @@ def render_batch(model: Any, clip: Clip, batch: int, batch_size: int) -> tuple[n
     if isinstance(noise, list):
         noise = [n.to(model.device) for n in noise]
     resolved = [resolve_frame(clip, model, int(f)) for f in frames]
+    if clip.view is not None:  # one input-layer view per frame
+        dx, dy, rot = (np.asarray(value_at(v, frames / clip.fps, clip.clock), dtype=np.float64) for v in clip.view)
+        model.set_view(np.stack([dx, dy], axis=1), rot)
     with bend_frames(model.module, resolved):
         images = model.module(w=w, noise=noise)
     return frames, images

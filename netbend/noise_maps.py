@@ -12,17 +12,16 @@ from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file, save
 
 from netbend.errors import NetbendError
-from netbend.fileio import atomic_path
+from netbend.fileio import atomic_write_bytes
 
 
 def save_noise_file(path: str | os.PathLike, noises: list[torch.Tensor], meta: dict[str, str] | None = None) -> None:
     """Write maps [B, 1, r, r] (one per noise input) atomically, with string metadata."""
     tensors = {f"noise_{i}": n.detach().float().cpu().contiguous() for i, n in enumerate(noises)}
-    with atomic_path(path) as tmp:
-        save_file(tensors, str(tmp), metadata={k: str(v) for k, v in (meta or {}).items()})
+    atomic_write_bytes(path, save(tensors, metadata={k: str(v) for k, v in (meta or {}).items()}))
 
 
 def load_noise_file(path: str | os.PathLike, model) -> list[torch.Tensor]:

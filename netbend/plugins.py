@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from netbend.errors import NetbendError
+from netbend.examples import resolve
 from netbend.transforms import registry
 
 GROUP = "netbend.transforms"
@@ -68,7 +69,7 @@ def load_plugin_file(path: str | Path) -> list[str]:
     Loading the same file twice is a no-op. A missing file, or one that raises, is a
     :class:`NetbendError` naming the file.
     """
-    file = Path(path).expanduser()
+    file = resolve(Path(path).expanduser())  # or a shipped example: examples/my_transforms.py
     if not file.is_file():
         raise NetbendError(f"--plugin {path}: file not found")
     key = file.resolve()

@@ -117,9 +117,9 @@ def parse_vary(text: str, plan: Plan) -> Vary:
     index, key, pname, pindex = int(m[1]), m[2], m[3], m[4]
     entries = plan.transforms
     if index >= len(entries):
+        n = len(entries)
         raise NetbendError(f"{where}: transforms[{index}]: the plan has "
-                           + (f"{len(entries)} {'entry' if len(entries) == 1 else 'entries'} (0-{len(entries) - 1})"
-                              if entries else "no entries"))
+                           + (f"{n} {'entry' if n == 1 else 'entries'} (0-{n - 1})" if n else "no entries"))
     if key not in ENTRY_KEYS:
         raise NetbendError(f"{where}: transforms[{index}] has no key '{key}'" + closest(key, ENTRY_KEYS)
                            + f" (keys: {', '.join(ENTRY_KEYS)})")

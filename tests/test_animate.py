@@ -220,3 +220,45 @@ def test_cli_video_from_ranges_is_assembled_when_every_frame_is_there(tmp_path, 
     reader = imageio_ffmpeg.read_frames(str(out))
     next(reader)
     assert len(list(reader)) == 6
+
+
+def test_cli_w_plus_keyframes_cubic_and_interp_noise(tmp_path, tiny):
+    model = load_model(tiny)
+    w = np.random.RandomState(0).randn(3, model.num_ws, model.w_dim).astype(np.float32)
+    np.save(tmp_path / "w.npy", w)
+    out = tmp_path / "f"
+    res = run("animate", "--model", tiny, "--w", tmp_path / "w.npy", "--interp", "cubic", "--loop",
+              "--frames", 6, "--noise", "interp", "--out", f"{out}/")
+    assert res.exit_code == 0, res.output
+    meta = yaml.safe_load((out / "run.yaml").read_text())
+    assert meta["latents"]["kind"] == "w" and meta["interp"] == "cubic" and meta["noise"] == "interp"
+    frames = frames_of(out)
+    with torch.no_grad():  # frame 0 of a looped path is keyframe 0, rendered with keyframe 0's noise
+        noise = frame_noise("interp", LatentPath("w", w, "cubic", True, 6), np.array([0]),
+                            model.module.noise_resolutions(), 0)
+        ref = model.module(w=torch.from_numpy(w[:1]), noise=noise)
+    from netbend.media import to_uint8
+    diff = np.abs(frames[0].astype(int) - to_uint8(ref)[0].astype(int))
+    assert diff.max() <= 1  # rendered in a batch of 6 vs alone: float rounding may move a level
+    assert len(frames) == 6 and not np.array_equal(frames[0], frames[1])
+
+
+def test_per_frame_bends_on_a_1d_layer():
+    from collections import OrderedDict
+
+    from netbend.curves import Clock
+    from netbend.frames import bend_frames, resolve_at
+    from netbend.layers import ModuleModel
+
+    net = torch.nn.Sequential(OrderedDict(conv=torch.nn.Conv1d(2, 4, 3, padding=1), act=torch.nn.ReLU()))
+    model = ModuleModel(net, lambda: (torch.zeros(1, 2, 8),))
+    plan = Plan.from_dict({"transforms": [{"layer": "conv", "transform": "scalar-multiply",
+                                           "params": [{"keyframes": [[0, 1], [1, 3]]}]}]})
+    resolved = [resolve_at(plan, model, t=t, frame=i, clock=Clock(1.0)) for i, t in enumerate([0, 0.5, 1])]
+    assert [r.bends[0].layout for r in resolved] == ["NCL"] * 3
+    x = torch.randn(3, 2, 8)
+    with torch.no_grad():
+        plain = net.conv(x)
+        with bend_frames(net, resolved):
+            out = net.conv(x)
+    torch.testing.assert_close(out, plain * torch.tensor([1.0, 2.0, 3.0])[:, None, None])

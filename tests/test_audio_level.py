@@ -99,6 +99,12 @@ def test_long_sample_is_a_smooth_path_through_the_seed():
     assert torch.allclose(units[0, :64], decode_latents(model, path[:1], None)[0, :64], atol=1e-6)  # taper = 1 there
 
 
+def test_a_sample_shorter_than_one_window(tmp_path):
+    run("audio", "sample", "--seeds", "2", "--duration", 0.5, "--out", tmp_path / "s", *FAST)
+    y = read(tmp_path / "s" / "seed0002_var00.wav")
+    assert y.size == 11025 and rms(y) == pytest.approx(SAMPLE_RMS, rel=0.01)
+
+
 def test_bad_duration_is_one_line(tmp_path):
     res = CliRunner().invoke(main, ["audio", "sample", "--duration", "0", "--out", str(tmp_path)])
     assert res.exit_code == 2 and "--duration must be a positive number" in res.output

@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_clone_examples_link_to_the_shipped_files_no_copies():
     names = sorted(p.name for p in (ROOT / "examples").glob("*.yaml"))
     assert names == sorted(f"{e.name}.yaml" for e in list_examples()) and len(names) >= 6
-    for name in names + ["audio"]:
+    for name in names + ["audio", "images", "my_transforms.py"]:
         link = ROOT / "examples" / name
         assert link.is_symlink() and link.resolve() == (EXAMPLES_DIR / name).resolve()
     assert all(e.description for e in list_examples())
@@ -52,7 +52,7 @@ def test_examples_command_lists_prints_and_copies(tmp_path):
     assert res.exit_code == 0, res.output
     copied = sorted(str(p.relative_to(tmp_path / "c")) for p in (tmp_path / "c").rglob("*") if p.is_file())
     assert [c for c in copied if c.endswith(".yaml")] == sorted(f"{e.name}.yaml" for e in list_examples())
-    assert "audio/synth_seed2_0.flac" in copied
+    assert {"audio/synth_seed2_0.flac", "images/face.png", "my_transforms.py"} <= set(copied)
     assert load_plan(tmp_path / "c" / "only_eyes.yaml").transforms == load_plan("only_eyes").transforms
     res = CliRunner().invoke(main, ["examples", "nope"])
     assert res.exit_code == 2 and "nope: no such example plan" in res.output
@@ -60,5 +60,5 @@ def test_examples_command_lists_prints_and_copies(tmp_path):
 
 def test_package_data_includes_plans_and_clips():
     text = (ROOT / "pyproject.toml").read_text()
-    assert '"*.yaml"' in text and '"*.flac"' in text
+    assert '"*.yaml"' in text and '"*.flac"' in text and '"images/*.png"' in text
     assert os.path.isfile(EXAMPLES_DIR / "audio" / "synth_seed2_0.flac")

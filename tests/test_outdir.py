@@ -35,7 +35,7 @@ def test_rerun_of_generate_is_refused_then_replaced_with_overwrite(tmp_path):
     res = _run("generate", "--seeds", "0-1", "--out", out)
     assert res.exit_code == 2 and "Traceback" not in res.output
     assert res.output.strip() == (f"netbend: error: {out}: holds the outputs of an earlier `netbend generate` "
-                                  "run; use --overwrite to replace them, or another --out")
+                                  "run; use --resume to continue it, --overwrite to replace them, or another --out")
     assert len(list(out.glob("*.png"))) == 16  # untouched
 
     res = _run("generate", "--seeds", "0-1", "--out", out, "--overwrite")

@@ -13,18 +13,6 @@ from netbend.transforms import registry
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 
 
-@pytest.fixture(autouse=True)
-def _clean_registry():
-    """Plugins register into the global registry: forget what a test added."""
-    before, aliases = dict(registry.TRANSFORMS), dict(registry._ALIASES)
-    files, eps = dict(plugins._LOADED_FILES), dict(plugins._LOADED_ENTRY_POINTS)
-    yield
-    for d, old in ((registry.TRANSFORMS, before), (registry._ALIASES, aliases),
-                   (plugins._LOADED_FILES, files), (plugins._LOADED_ENTRY_POINTS, eps)):
-        d.clear()
-        d.update(old)
-
-
 def run(*args):
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -47,7 +35,10 @@ def test_plugin_transform_bends_generate(tmp_path):
     plain = run("generate", "--seeds", "0", "--out", tmp_path / "plain")
     assert plain.exit_code == 0
     assert (out / "seed0000_var00.png").read_bytes() != (tmp_path / "plain" / "seed0000_var00.png").read_bytes()
-    assert yaml.safe_load((out / "run.yaml").read_text())["source_plan"]["transforms"][0]["transform"] == "clip"
+    record = yaml.safe_load((out / "run.yaml").read_text())
+    assert record["source_plan"]["transforms"][0]["transform"] == "clip"
+    assert record["plugins"] == [str(EXAMPLES / "my_transforms.py")]  # needed to re-render
+    assert "plugins" not in yaml.safe_load((tmp_path / "plain" / "run.yaml").read_text())
 
 
 def test_plugin_loaded_twice_is_loaded_once():
@@ -117,3 +108,10 @@ def test_broken_entry_point_warns_and_the_command_still_runs(tmp_path, monkeypat
             "RuntimeError: broken package (line 1 of __init__.py)") in res.output
     with pytest.raises(Exception, match="broken package"):
         plugins.load_entry_points()  # without a warn callback, the library raises
+
+
+def test_shipped_example_plugin_is_found_outside_a_clone(tmp_path, monkeypatch):
+    """An installed package has no examples/ folder: the shipped plugin is found by its clone path."""
+    monkeypatch.chdir(tmp_path)
+    res = run("--plugin", "examples/my_transforms.py", "transforms", "clip")
+    assert res.exit_code == 0 and "[from plugin my_transforms.py]" in res.output

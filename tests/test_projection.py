@@ -504,3 +504,15 @@ def test_generate_noise_file_with_one_map_per_latent(tmp_path, tiny_path):
     res = run("generate", "--model", tiny_path, "--w", tmp_path / "w.npy", "--noise-file", tmp_path / "n3.safetensors",
               "--out", tmp_path / "h")
     assert res.exit_code == 2 and "holds maps for 3 latents; give 1 or one per latent (2)" in res.output
+
+
+def test_shipped_example_projection_draws_the_example_face():
+    """examples/images/face_{w.npy,noise.safetensors}: `netbend project examples/images/face.png`."""
+    from netbend.noise_maps import load_noise_file
+
+    examples = Path(__file__).resolve().parents[1] / "examples" / "images"
+    model = load_model(None)
+    w = torch.from_numpy(np.load(examples / "face_w.npy"))
+    image = render(model, w, load_noise_file(examples / "face_noise.safetensors", model))
+    target = torch.from_numpy(read_target(examples / "face.png", 64).pixels).permute(2, 0, 1)[None] / 127.5 - 1
+    assert losses.psnr(image, target).item() > 25  # 27.35 dB when it was made

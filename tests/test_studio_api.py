@@ -175,6 +175,9 @@ def test_state_frames_errors_and_two_tabs(studio):
         assert err["message"] == ("state: transforms[0].params: 'rotate' has no parameter 'angel' "
                                   "(parameters: ['angle']); did you mean 'angle'?")
         assert json.loads(get(studio.url + "api/state")[1])["state"]["transforms"][0]["params"] == {"angle": 45.0}
+        a.send("not json")
+        err = receive_until(a, lambda m: isinstance(m, dict) and m.get("type") == "error")
+        assert err["message"].startswith("websocket: expected a JSON message")
         out_of_range = state(transforms=[{"layer": 2, "transform": "blur", "params": [500]}])
         a.send(json.dumps({"type": "state", "state": out_of_range, "rid": 3}))
         err = receive_until(a, lambda m: isinstance(m, dict) and m.get("type") == "error")
@@ -490,3 +493,53 @@ def test_variations_grid_shows_the_next_random_draws(engine):
     assert engine.render(parse_state(state(transforms=[entry]))).grid is None
     with pytest.raises(NetbendError, match="grid: must be a whole number 0-16, got 17"):
         parse_state(state(grid=17))
+
+
+def test_the_command_serves_the_page_and_listens_for_osc(tmp_path):
+    """`netbend studio` as a user starts it: prints its URL, serves, moves a control on OSC."""
+    import re
+    import subprocess
+    import sys
+
+    from pythonosc.udp_client import SimpleUDPClient
+
+    cmd = [sys.executable, "-c", "from netbend.cli import main; main()", "--threads", "1", "studio",
+           "--port", "0", "--osc-port", "0", "--no-browser", "--presets", str(tmp_path)]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        line = proc.stdout.readline()
+        m = re.match(r"netbend studio: (http://localhost:\d+/) \(OSC on udp 127\.0\.0\.1:(\d+)\)", line)
+        assert m, line
+        url, osc_port = m.group(1), int(m.group(2))
+        assert get(url)[0] == 200 and b"netbend studio" in get(url)[1]
+        assert get(url + "static/studio.js")[0] == 200
+        SimpleUDPClient("127.0.0.1", osc_port).send_message("/netbend/truncation", 0.5)
+        deadline = time.monotonic() + 30
+        while json.loads(get(url + "api/state")[1])["state"]["latent"]["truncation"] != 0.5:
+            assert time.monotonic() < deadline, "the OSC message did not arrive"
+            time.sleep(0.05)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_uploads_live_in_a_temporary_folder_removed_at_shutdown(engine):
+    bg = Background(create_app(Hub(engine)))
+    buf = io.BytesIO()
+    np.save(buf, np.zeros((1, engine.model.z_dim), "f4"))
+    status, body = post(bg.url + "api/import/latent?kind=z", buf.getvalue(), raw=True)
+    assert status == 200
+    path = engine.latent_files[json.loads(body)["id"]]
+    assert path.is_file() and path.parent.name.startswith("netbend-studio-")
+    import http.client
+    from urllib.parse import urlparse
+
+    conn = http.client.HTTPConnection(urlparse(bg.url).hostname, urlparse(bg.url).port, timeout=30)
+    conn.putrequest("POST", "/api/import/latent?kind=z")
+    conn.putheader("Content-Length", str(64 * 2**20 + 1))
+    conn.endheaders()  # refused on the header, before a byte of the body is read
+    res = conn.getresponse()
+    assert res.status == 400 and json.loads(res.read())["error"] == "upload: larger than the 64 MB limit"
+    conn.close()
+    bg.stop()
+    assert not path.parent.exists()

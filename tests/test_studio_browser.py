@@ -48,9 +48,15 @@ def studio(tmp_path_factory):
     from netbend.studio.run import Background
     from netbend.studio.server import create_app
 
+    from netbend.studio.osc import OscMap, OscServer
+    from netbend.studio.server import osc_handler
+
     hub = Hub(Engine(None))
-    bg = Background(create_app(hub, presets=Presets(tmp_path_factory.mktemp("presets"))))
+    presets = Presets(tmp_path_factory.mktemp("presets"))
+    bg = Background(create_app(hub, presets=presets))
+    bg.osc = OscServer("127.0.0.1", 0, osc_handler(hub, presets, OscMap({})))
     yield bg
+    bg.osc.close()
     bg.stop()
 
 
@@ -70,6 +76,7 @@ def browser(downloads):
     for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                 "--window-size=1400,1020", "--force-device-scale-factor=1"):
         opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     opts.add_experimental_option("prefs", {"download.default_directory": str(downloads),
                                            "download.prompt_for_download": False})
     driver = webdriver.Chrome(service=Service(driver_path), options=opts)
@@ -151,6 +158,8 @@ def test_add_bend_move_slider_export_and_generate_the_same(studio, browser, down
         studio_raw = np.load(io.BytesIO(r.read()))
     assert np.array_equal(np.load(tmp_path / "raw.npy"), studio_raw)  # bit for bit
     assert browser.execute_script("return netbend.errors") == []
+    severe = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert severe == []  # no script error, no failed request
 
 
 def test_bad_input_shows_the_cli_message_and_keeps_the_image(studio, browser):
@@ -182,6 +191,42 @@ def test_bad_input_shows_the_cli_message_and_keeps_the_image(studio, browser):
     assert last_bent(browser) != good
 
 
+def test_presets_plan_import_and_osc_from_the_page(studio, browser, tmp_path):
+    from pythonosc.udp_client import SimpleUDPClient
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    root = Path(__file__).resolve().parent.parent
+    browser.get(studio.url)
+    settled(browser)
+    browser.find_element(By.ID, "import-plan").send_keys(str(root / "examples" / "fig3_stochastic.yaml"))
+    wait(browser, "document.querySelectorAll('.entry').length === 4")
+    settled(browser)
+    assert [e.get_attribute("value") for e in browser.find_elements(
+        By.CSS_SELECTOR, "[data-path$='.transform']")] == ["erode", "dilate", "binary-thresh", "scalar-multiply"]
+    Select(browser.find_element(By.ID, "save-slot")).select_by_value("2")
+    browser.find_element(By.ID, "save-preset").click()
+    wait(browser, "document.querySelector('#slots button:nth-child(2)').classList.contains('saved')")
+    browser.find_element(By.CSS_SELECTOR, ".entry button[title=remove]").click()
+    wait(browser, "document.querySelectorAll('.entry').length === 3")
+    settled(browser)
+    browser.find_element(By.CSS_SELECTOR, "#slots button:nth-child(2)").click()
+    wait(browser, "document.querySelectorAll('.entry').length === 4")
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("transforms:\n- {layer: 1, transform: rotate, params: [10], features: sideways}\n")
+    browser.find_element(By.ID, "import-plan").send_keys(str(bad))
+    wait(browser, "!document.getElementById('error').hidden")
+    assert browser.find_element(By.ID, "error").text.startswith(
+        "netbend: error: bad.yaml: transforms[0].features: must be one of all, random, cluster, indices")
+    assert len(browser.find_elements(By.CSS_SELECTOR, ".entry")) == 4  # the last good state stays
+    # an OSC message moves the control in the page
+    SimpleUDPClient("127.0.0.1", studio.osc.port).send_message("/netbend/bend/3/p", 2.25)
+    wait(browser, "document.querySelector(\"[data-path='transforms.3.params.p'][type=number]\").value === '2.25'")
+    wait(browser, "netbend.frames > 0 && netbend.state.transforms[3].params.p === 2.25")
+    browser.find_element(By.CSS_SELECTOR, "#osc-box summary").click()
+    assert "/netbend/bend/3/p" in browser.find_element(By.ID, "osc").text
+
+
 def test_two_tabs_follow_each_other(studio, browser):
     from selenium.webdriver.common.by import By
 
@@ -209,8 +254,10 @@ def test_screenshot_with_clusters_and_look_inside(studio, browser, tmp_path):
 
     browser.get(studio.url)
     settled(browser)
-    for entry in browser.find_elements(By.CSS_SELECTOR, ".entry button[title=remove]"):
-        entry.click()
+    while (n := len(browser.find_elements(By.CSS_SELECTOR, ".entry"))):
+        browser.find_element(By.CSS_SELECTOR, ".entry button[title=remove]").click()
+        wait(browser, f"document.querySelectorAll('.entry').length === {n - 1}")
+    browser.execute_script("netbend.state.latent.walk = 0; netbend.state.grid = 0;")
     settled(browser)
     browser.find_element(By.ID, "add-bend").click()
     settled(browser)

@@ -118,6 +118,8 @@ def test_clustering_runs_on_sg3_layers(pickles, tmp_path):
 
 
 def test_conditional_needs_a_class_in_range(pickles):
+    res = CliRunner().invoke(main, ["layers", "--model", str(pickles["sg3_r"])])  # shapes need no class
+    assert res.exit_code == 0 and "L0_28_32" in res.output, res.output
     model = load_model(pickles["sg3_r"])
     z = model.latents_from_seeds([0])
     with pytest.raises(NetbendError, match=r"conditional \(4 classes\): give --class K \(0-3\)"):
@@ -162,3 +164,43 @@ def test_cli_translate_rotate_class(tmp_path, pickles):
         res = runner.invoke(main, ["generate", *args, "--seeds", "0", "--out", str(tmp_path / "x")])
         assert res.exit_code == 2 and message in res.output and "Traceback" not in res.output, res.output
         assert len(res.output.strip().splitlines()) == 1
+
+
+def test_animate_view_curves_give_each_frame_its_own_view(tmp_path, pickles):
+    from PIL import Image
+
+    from netbend.curves import parse_value, value_at
+    from netbend.media import to_uint8
+
+    rotate = "{lfo: 0.5, range: [-20, 20]}"
+    out = tmp_path / "frames"
+    res = CliRunner().invoke(main, ["animate", "--model", str(pickles["sg3_t"]), "--seeds", "0", "--frames", "4",
+                                    "--fps", "4", "--rotate", rotate, "--translate", "0.1,0", "--out", f"{out}/"])
+    assert res.exit_code == 0, res.output
+    run = yaml.safe_load((out / "run.yaml").read_text())
+    assert run["translate"] == [0.1, 0.0] and run["rotate"]["lfo"] == 0.5
+    model = loaded(pickles, "sg3_t")
+    z = model.latents_from_seeds([0])
+    frames = []
+    for i in range(4):
+        model.set_view((0.1, 0.0), float(value_at(parse_value(rotate, "r"), i / 4)))
+        want = to_uint8(model.synthesize(z=z))[0].astype(int)
+        got = np.asarray(Image.open(out / f"frame{i:06d}.png").convert("RGB")).astype(int)
+        assert np.abs(got - want).max() <= 1
+        frames.append(got)
+    assert np.abs(frames[0] - frames[2]).max() > 10  # the view moves over time
+    res = CliRunner().invoke(main, ["animate", "--seeds", "0", "--frames", "2", "--rotate", "5", "--out", f"{tmp_path}/x/"])
+    assert res.exit_code == 2 and "is not a StyleGAN3" in res.output
+
+
+@pytest.mark.parametrize("name", ["sg3_t", "sg3_r"])
+def test_native_round_trip(pickles, name, tmp_path):
+    from netbend.models import save_native
+
+    model = loaded(pickles, name)
+    again = load_model(save_native(model, tmp_path / "m.safetensors"))
+    assert isinstance(again, StyleGAN3Model) and again.model_hash == model.model_hash
+    if again.c_dim:
+        again.set_class(REFERENCE["class"])
+    z = model.latents_from_seeds([0, 1])
+    assert torch.equal(again.synthesize(z=z, truncation=0.5), model.synthesize(z=z, truncation=0.5))

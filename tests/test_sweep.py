@@ -157,3 +157,12 @@ def test_upscale_and_sheet_units():
     sheet = contact_sheet([[img, img], [img, img]], ["a", "b"], ["one", "a much longer label"])
     assert len(find(sheet, img)) == 4
     assert sheet.shape[1] > 2 * 3 + 80  # the long label widens its column
+
+
+def test_sweep_reruns_only_with_overwrite(tiny, tmp_path):
+    args = ["sweep", "--model", tiny, "--config", FIG2, "--vary", "transforms[0].layer=1:2", "--out", tmp_path / "s"]
+    run(*args)
+    res = run(*args, code=2)
+    assert "holds the outputs of an earlier `netbend sweep` run" in res.output
+    run(*args, "--overwrite")
+    assert sorted(p.name for p in (tmp_path / "s" / "plans").iterdir()) == ["cell_00.yaml", "cell_01.yaml"]

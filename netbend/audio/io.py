@@ -58,8 +58,11 @@ def _check_extension(path: Path) -> None:
 
 
 def read_audio(path: str | os.PathLike, sample_rate: int | None = None) -> Audio:
-    """Read ``path`` as mono float32, resampled to ``sample_rate`` (None keeps the file's)."""
-    path = Path(path)
+    """Read ``path`` as mono float32, resampled to ``sample_rate`` (None keeps the file's). A path
+    that does not exist may name a shipped clip (``examples/audio/synth_seed2_0.flac``)."""
+    from netbend.examples import resolve
+
+    path = resolve(path)
     _check_extension(path)
     if not path.is_file():
         raise NetbendError(f"{path}: no such audio file")

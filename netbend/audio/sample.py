@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
 from netbend.audio.autoencode import decode_latents
@@ -17,30 +18,20 @@ from netbend.audio.model import AudioModel
 from netbend.audio.spectrogram import join_windows, window_starts
 from netbend.bending import ResolvedPlan
 from netbend.errors import NetbendError
+from netbend.latent_path import slerp
 
 KEY_EVERY = 4  # windows between keypoints: about 3 s at the default hop of 64 frames
-
-
-def slerp(a: torch.Tensor, b: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-    """Spherical interpolation of rows a, b [N, D] at fractions t [N] (linear where they are parallel)."""
-    an, bn = a / a.norm(dim=1, keepdim=True), b / b.norm(dim=1, keepdim=True)
-    omega = torch.arccos((an * bn).sum(1).clamp(-1, 1))[:, None]  # [N, 1]
-    t = t[:, None]
-    so = torch.sin(omega)
-    safe = so.abs() > 1e-6
-    wa = torch.where(safe, torch.sin((1 - t) * omega) / so.where(safe, torch.ones_like(so)), 1 - t)
-    wb = torch.where(safe, torch.sin(t * omega) / so.where(safe, torch.ones_like(so)), t)
-    return wa * a + wb * b
 
 
 def latent_path(model: AudioModel, seed: int, windows: int, key_every: int = KEY_EVERY) -> torch.Tensor:
     """[windows, latent]: the seed's path; row 0 is ``model.latents_from_seeds([seed])[0]``."""
     gen = torch.Generator().manual_seed(int(seed))
     keys = torch.stack([torch.randn(model.latent, generator=gen)
-                        for _ in range((windows - 1) // key_every + 2)])  # [K, latent]
-    pos = torch.arange(windows, dtype=torch.float32) / key_every
-    i = pos.floor().long()
-    return slerp(keys[i], keys[i + 1], pos - i).to(model.device)
+                        for _ in range((windows - 1) // key_every + 2)]).double().numpy()  # [K, latent]
+    pos = np.arange(windows) / key_every
+    i = np.floor(pos).astype(int)
+    path = slerp(keys[i], keys[i + 1], (pos - i)[:, None])  # [windows, latent], float64
+    return torch.from_numpy(path).float().to(model.device)
 
 
 def clip_length(model: AudioModel, duration: float | None) -> int:

@@ -54,7 +54,7 @@ def main(threads: int | None, plugins: tuple[str, ...]) -> None:
       netbend demo --out out/demo
       netbend examples
       netbend generate --config fig3_stochastic --seeds 0-7 --variations 4 --out out/fig3
-      netbend --threads 1 generate --seeds 0-255 --out out/plain
+      netbend --threads 1 generate --seeds 0-63 --out out/plain
       netbend --plugin examples/my_transforms.py transforms clip
     """
     from netbend.plugins import load_entry_points, load_plugin_file

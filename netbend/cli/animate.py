@@ -10,6 +10,8 @@ import yaml
 from tqdm import tqdm
 
 from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.model_options import model_setup_options, parse_view, setup_model
+from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
 
@@ -44,11 +46,13 @@ OWN_FILES = ("run.yaml",)
 @click.option("--frames-range", default=None, help="Render only frames START:STOP (STOP excluded) into the frames folder.")
 @click.option("--resume", is_flag=True, help="Keep the frames already rendered (same settings) and render the rest.")
 @click.option("--overwrite", is_flag=True, help="Replace what an earlier netbend run wrote there.")
+@ray_options
 @click.option("--keep-frames", is_flag=True, help="Keep the PNG frames folder after encoding.")
 @click.option("--dry-run", is_flag=True, help="Validate everything, print the clip and frame 0's plan, write nothing.")
+@model_setup_options(curves=True)
 def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
                 fps, audio_path, truncation, noise, seed, batch_size, device, out_path, frames_range, resume, overwrite,
-                keep_frames, dry_run) -> None:
+                ray_address, workers, keep_frames, dry_run, class_index, translate, rotate) -> None:
     """Render a video of bending over time.
 
     Frames follow a latent path through keyframes (--seeds in order, --latents or --w); any number
@@ -64,11 +68,14 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/fragments_of_self.yaml --seeds 2 --duration 4 --out out/fragments.mp4
       netbend animate --config examples/disembodied_gaze.yaml --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
+      netbend animate --seeds 0,7 --frames 48 --ray local --workers 2 --out out/ray_walk.mp4
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, parse_range, render_to_folder
+    from netbend.examples import resolve
     from netbend.video import output_kind, require_ffmpeg
 
+    audio_path = str(resolve(audio_path)) if audio_path else None  # or a shipped clip
     kind = output_kind(out_path)
     if kind == "mp4":
         require_ffmpeg()
@@ -76,8 +83,9 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
     folder = out if kind == "png" else Path(f"{out_path}.frames")
     clip, model, settings = _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop,
                                    n_frames, duration, fps, audio_path, truncation, noise, seed, batch_size,
-                                   device)
+                                   device, class_index, translate, rotate)
     wanted = parse_range(frames_range, clip.frames)
+    distributed = ray_settings(ray_address, workers, model.device)
     if dry_run:
         _show(clip, model, settings, folder, out, kind)
         return
@@ -86,8 +94,22 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
     atomic_write_text(folder / "run.yaml", yaml.safe_dump(settings, sort_keys=False, default_flow_style=None))
     bar = tqdm(total=len(wanted), unit="frame", desc="animate", disable=None)
     bar.update(len(wanted) - sum(1 for f in wanted if not (folder / f"frame{f:06d}.png").is_file()))
-    render_to_folder(model, clip, folder, wanted, batch_size=batch_size,
-                     meta={"run": "run.yaml", "seed": seed}, progress=bar.update)
+    meta = {"run": "run.yaml", "seed": seed}
+    if distributed:
+        from functools import partial
+
+        from netbend.animate import frame_chunks, render_chunk, save_frames
+        from netbend.distributed import map_chunks
+        from netbend.models import load_model
+
+        def write(_group, result) -> None:
+            save_frames(folder, *result, meta)
+            bar.update(len(result[0]))
+
+        map_chunks(distributed, partial(load_model, model_path, str(model.device)),
+                   partial(render_chunk, clip, batch_size), frame_chunks(folder, wanted, batch_size), write)
+    else:
+        render_to_folder(model, clip, folder, wanted, batch_size=batch_size, meta=meta, progress=bar.update)
     bar.close()
     if kind == "png":
         click.echo(f"wrote frames {wanted.start}-{wanted.stop - 1} of {clip.frames} to {folder}/")
@@ -107,7 +129,8 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
 
 
 def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-           fps, audio_path, truncation, noise, seed, batch_size, device):
+           fps, audio_path, truncation, noise, seed, batch_size, device, class_index=None, translate=None,
+           rotate=None):
     """Validate every option and load what the clip needs: (clip, model, settings for run.yaml)."""
     import numpy as np
 
@@ -142,6 +165,8 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     model = load_model(model_path, device=pick_device(device))
     if not hasattr(model, "synthesize"):
         raise NetbendError(f"--model {model_path}: {model.name} is an audio model; animate renders images")
+    model_settings = setup_model(model, class_index, None, None)
+    view = parse_view(model, translate, rotate)
     clusters = clusters_for(model, model_path, clusters_path, [plan],
                             say=lambda line: click.echo(line, err=True))
     if z_path or w_path:
@@ -153,7 +178,8 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     if interp == "cubic" and kind == "z":
         keys, kind = model.mapping(keys), "w"  # the spline runs through the keyframes' w
     path = LatentPath(kind, keys.detach().cpu().numpy(), interp, loop, frames)
-    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio)
+    clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio,
+                view=view)
     from netbend import __version__
 
     source = ({"seeds": [int(s) for s in latents.seeds]} if latents.seeds[0] is not None
@@ -164,7 +190,10 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
                 "source_plan": plan.to_dict(), "clusters": clusters.source if clusters else None,
                 "latents": source, "interp": interp, "loop": loop, "frames": frames, "fps": fps,
                 "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size,
-                "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)}}
+                "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)},
+                **model_settings,
+                **({} if view is None else {"translate": [curve_to_yaml(v) for v in view[:2]],
+                                            "rotate": curve_to_yaml(view[2])})}
     return clip, model, settings
 
 

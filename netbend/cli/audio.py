@@ -5,7 +5,8 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import apply_threads, overwrite_option
+from netbend.cli.common import apply_threads, overwrite_option, plugin_settings
+from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
@@ -202,8 +203,9 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 
 @audio.command("autoencode")
 @click.argument("in_path", metavar="IN", type=click.Path())
-@click.option("--out", "out_path", type=click.Path(dir_okay=False), required=True,
-              help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav.")
+@click.option("--out", "out_path", type=click.Path(), required=True,
+              help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav. For a folder IN: "
+                   "a folder (OUTDIR/NAME.wav per input, same sub-folders).")
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
 @click.option("--clusters", "clusters_path", type=click.Path(),
               help="Cluster file for 'features: cluster' (default: the model's own).")
@@ -221,20 +223,29 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
 @_level_options
 @_model_option
 @_device_option
+@overwrite_option
+@click.option("--resume", is_flag=True, help="Folder IN: keep the outputs an earlier run of the same settings "
+              "wrote and do the rest.")
+@ray_options
 @click.option("--dry-run", is_flag=True, help="Print the resolved plan(s) and stop.")
 def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed, phase, iterations, momentum,
-                   hop_frames, png_path, match_loudness, gain_db, model_path, device, dry_run) -> None:
+                   hop_frames, png_path, match_loudness, gain_db, model_path, device, overwrite, resume,
+                   ray_address, workers, dry_run) -> None:
     """Autoencode a recording through the VAE with a plan's bends in the decoder.
 
     The output keeps the input's length and sample rate (mono) and, by default, its
     loudness (RMS), never clipping. OUT.yaml beside it records the settings, the
-    level of every output and the resolved plan of every variation.
+    level of every output and the resolved plan of every variation. IN may be a
+    folder: every recording under it goes to the folder --out (run.yaml there),
+    with --resume to continue and --ray to spread the files over Ray workers.
 
     \b
     Examples:
       netbend audio autoencode drums.wav --config fig3_stochastic --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
       netbend audio autoencode examples/audio/synth_seed2_0.flac --config examples/audio_automation.yaml --out out/automated.wav
+      netbend audio autoencode examples/audio/ --out out/autoencoded/ --config fig3_stochastic --variations 2
+      netbend audio autoencode examples/audio/ --out out/autoencoded_ray/ --ray local --workers 2
 
     Any number in the plan may be a curve (docs/animate.md): it is read at each window's centre
     time, so the bend changes along the track; 'audio:' curves follow the input recording.
@@ -250,6 +261,20 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     if timed and variations > 1:
         raise NetbendError(f"{plan.source}: a plan that changes along the track takes --variations 1")
     resolved = None if timed else _resolve(plan, model, seed, variations, clusters)
+    if Path(in_path).is_dir():
+        from netbend.audio.batch import FolderJob
+        from netbend.cli.audio_batch import autoencode_folder
+
+        if png_path:
+            raise NetbendError("--spectrogram-png: only for a single input file, not a folder IN")
+        job = FolderJob((), tuple(resolved or [None]), options, hop_frames, plan, clusters, timed,
+                        match_loudness, gain_db)
+        return autoencode_folder(in_path, out_path, job, model=model, model_path=model_path, plan_path=plan_path,
+                                 resume=resume, overwrite=overwrite, dry_run=dry_run,
+                                 distributed=ray_settings(ray_address, workers, model.device))
+    if ray_address or resume or overwrite:
+        raise NetbendError("--ray, --resume and --overwrite work on a folder IN (many files); "
+                           f"{in_path} is one file")
     out = Path(out_path)
     if timed or not dry_run:
         from netbend.examples import resolve
@@ -285,7 +310,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "variations": variations, "phase": phase, "iterations": iterations, "momentum": momentum,
                 **describe(enc, model), "match_loudness": match_loudness, "gain_db": gain_db,
-                "input_rms": round(rms(audio_in.samples), 6), "levels": levels}
+                "input_rms": round(rms(audio_in.samples), 6), "levels": levels, **plugin_settings()}
     stale = set(_earlier_outputs(out.with_suffix(".yaml"))) - set(outputs)
     _write_run(out.with_suffix(".yaml"), settings, resolved, outputs)
     for name in stale:  # an earlier run's OUT_varNN files that this run did not rewrite
@@ -346,7 +371,8 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
         units = sample_units(model, seed_list, r, length)  # [S, frames, bins]
         for s, unit in zip(seed_list, units):
             name = f"seed{s:04d}_var{r.variation:02d}.wav"
-            y, level = match_level(unit_to_audio(model, unit, length, options),
+            full = max(length, model.spec.window_samples)  # a shorter clip: one window, trimmed
+            y, level = match_level(unit_to_audio(model, unit, full, options)[:length],
                                    SAMPLE_RMS if match_loudness else None, gain_db)
             write_audio(out / name, y, model.spec.sample_rate)
             outputs.append(name)
@@ -360,7 +386,7 @@ def sample_cmd(seeds, out_dir, plan_path, clusters_path, variations, seed, itera
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None, "seed": seed,
                 "seeds": seed_list, "variations": variations, "iterations": iterations, "momentum": momentum,
                 "duration": length / model.spec.sample_rate, "match_loudness": match_loudness,
-                "gain_db": gain_db, "levels": levels}
+                "gain_db": gain_db, "levels": levels, **plugin_settings()}
     _write_run(out / "run.yaml", settings, resolved, outputs)
     click.echo(f"wrote {len(outputs)} clips to {out}/ ({_describe_levels(levels)})")
 

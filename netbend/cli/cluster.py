@@ -8,6 +8,7 @@ import click
 
 from netbend.cli.common import (apply_threads, device_option, model_option, overwrite_option,
                                  pick_device)
+from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
 
@@ -41,6 +42,20 @@ def _out_dir(path: str, overwrite: bool, command: str, *, dry_run: bool = False)
     """An output folder that resumes an earlier run of the same step unless ``overwrite``."""
     return prepare_out_dir(path, overwrite=overwrite, resume=not overwrite, command=command,
                            dry_run=dry_run)
+
+
+def _executors(opts, model_path, model) -> tuple:
+    """(dataset chunks, layer trainings) on Ray for --ray, else (None, None): run here."""
+    if opts is None:
+        return None, None
+    from functools import partial
+
+    from netbend.distributed import map_chunks, no_state
+    from netbend.models import load_model
+
+    device = str(model.device) if model is not None else "cpu"
+    return (partial(map_chunks, opts, partial(load_model, model_path, device)),
+            partial(map_chunks, opts, no_state))
 
 
 def _preset(name: str, **overrides):
@@ -82,11 +97,14 @@ def cluster_group(threads: int | None) -> None:
 @click.option("--max-side", type=int, default=None,
               help="Downsample maps whose larger side exceeds this many pixels.")
 @overwrite_option
+@ray_options
 @dry_run_option
-def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, max_side, overwrite, dry_run):
+def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, max_side, overwrite, ray_address,
+                workers, dry_run):
     """Write every feature map of the chosen layers for seeded latents, in chunks.
 
     Rerunning the same command continues an interrupted build (--overwrite starts afresh).
+    With --ray, workers compute the chunks and send the maps back; this process writes them.
 
     \b
     Examples:
@@ -96,15 +114,19 @@ def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, 
     from netbend.clustering.dataset import build_dataset
     from netbend.clustering.pipeline import describe, settings_table
 
+    from netbend.distributed import session
+
     p = _preset(preset, n_train=n_train, n_test=n_test, max_side=max_side)
     model = _model(model_path, device)
+    opts = ray_settings(ray_address, workers, model.device)
     rows = describe(model, p, _layers(layers))
     _out_dir(out, overwrite, "cluster dataset", dry_run=dry_run)
     if dry_run:
         click.echo(settings_table(p, rows))
         return
-    ds = build_dataset(model, out, n_train=p.n_train, n_test=p.n_test,
-                       layers=_layers(layers), max_side=p.max_side, seed=seed)
+    with session(opts):
+        ds = build_dataset(model, out, n_train=p.n_train, n_test=p.n_test, layers=_layers(layers),
+                           max_side=p.max_side, seed=seed, executor=_executors(opts, model_path, model)[0])
     click.echo(f"{out}: {len(ds.layers)} layers, {p.n_train} train / {p.n_test} test latents")
 
 
@@ -121,9 +143,14 @@ def dataset_cmd(model_path, device, out, preset, layers, seed, n_train, n_test, 
 @click.option("--lr", type=float, default=None, help="Adam learning rate (preset's if unset).")
 @click.option("--restart", is_flag=True, help="Discard an earlier run's outputs in OUT (checkpoints "
               "included) instead of resuming.")
+@ray_options
 @dry_run_option
-def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, restart, dry_run):
+def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, restart, ray_address, workers,
+              dry_run):
     """Train one metric CNN per layer; resumes from checkpoints after an interruption.
+
+    With --ray, the layers train on Ray workers, which read --dataset and write checkpoints to
+    --out themselves (on a multi-node cluster both folders must be on shared storage; docs/ray.md).
 
     \b
     Examples:
@@ -134,16 +161,20 @@ def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, re
     from netbend.clustering.embed import load_embedders, save_embedders
     from netbend.clustering.pipeline import layer_settings, settings_table, train_all
 
+    from netbend.distributed import session
+
     p = _preset(preset, epochs=epochs, batch_size=batch_size, lr=lr)
     dataset = ActivationDataset(dataset_dir)
+    opts = ray_settings(ray_address, workers, "cpu")
     family = dataset.meta["model"].get("family", "stylegan2")
     rows = [dataset.layer(key) for key in _layers(layers) or list(dataset.layers)]
     _out_dir(out, restart, "cluster train", dry_run=dry_run)
     if dry_run:
         click.echo(settings_table(p, [{**r, **layer_settings(r, p, family)} for r in rows]))
         return
-    report = train_all(dataset, out, p, seed=seed, keys=_layers(layers),
-                       restart=restart)
+    with session(opts):
+        report = train_all(dataset, out, p, seed=seed, keys=_layers(layers), restart=restart,
+                           executor=_executors(opts, None, None)[1])
     save_embedders(load_embedders(out), Path(out) / "cnn.safetensors")
     for key, r in report.items():
         click.echo(f"layer {key}: val accuracy {r['val_accuracy']:.3f} (chance {r['chance']:.3f}),"
@@ -215,10 +246,11 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
 @click.option("--max-side", type=int, default=None)
 @method_option
 @overwrite_option
+@ray_options
 @click.option("--dry-run", is_flag=True, help="Print the per-layer settings as a table and stop.")
 @click.option("--json", "as_json", is_flag=True, help="With --dry-run: print the settings as JSON.")
 def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent_seed, k, epochs,
-            lr, n_train, n_test, max_side, method, overwrite, dry_run, as_json):
+            lr, n_train, n_test, max_side, method, overwrite, ray_address, workers, dry_run, as_json):
     """All steps: dataset, CNN training, embedding, k-means, cluster file (each resumes).
 
     --dry-run prints a table of what each layer gets (map sizes, CNN depth, k, batch size).
@@ -228,11 +260,14 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
       netbend cluster run --out-dir runs/faces
       netbend cluster --threads 1 run --model ffhq.pt --out-dir runs/ffhq --preset paper
       netbend cluster run --out-dir runs/x --dry-run --json
+      netbend cluster run --out-dir runs/faces_ray --ray local --workers 2
     """
     from netbend.clustering.pipeline import describe, run_pipeline, settings_table
+    from netbend.distributed import session
 
     p = _preset(preset, epochs=epochs, lr=lr, n_train=n_train, n_test=n_test, max_side=max_side)
     model = _model(model_path, device)
+    opts = ray_settings(ray_address, workers, model.device)
     _out_dir(out_dir, overwrite, "cluster run", dry_run=dry_run)
     if dry_run:
         rows = describe(model, p, _layers(layers))
@@ -241,8 +276,10 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
         return
     if as_json:
         raise NetbendError("--json goes with --dry-run")
-    cs, timing = run_pipeline(model, out_dir, preset=p, layers=_layers(layers), seed=seed,
-                              mode=mode, latent_seed=latent_seed, k=k, out=out, method=method)
+    with session(opts):
+        cs, timing = run_pipeline(model, out_dir, preset=p, layers=_layers(layers), seed=seed, mode=mode,
+                                  latent_seed=latent_seed, k=k, out=out, method=method,
+                                  executors=_executors(opts, model_path, model))
     from netbend.fileio import atomic_write_text
 
     atomic_write_text(Path(out_dir) / "timing.json", json.dumps(timing, indent=1))

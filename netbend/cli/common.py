@@ -38,4 +38,12 @@ def scale_options(fn):
     fn = click.option("--scale-filter", type=click.Choice(["nearest", "lanczos"]), default="nearest",
                       show_default=True, help="nearest repeats pixels; lanczos smooths.")(fn)
     return click.option("--scale", type=click.IntRange(1), default=1, show_default=True,
-                        help="Upscale the written PNGs N times (--raw arrays stay as rendered).")(fn)
+                        help="Upscale the written PNGs N times (a --raw array stays as rendered).")(fn)
+
+
+def plugin_settings() -> dict:
+    """``{"plugins": [...]}`` for a run record when `netbend --plugin` loaded any, else ``{}``:
+    re-rendering a plan that uses a plugin's transform needs the same plugin."""
+    ctx = click.get_current_context(silent=True)
+    plugins = list(ctx.find_root().params.get("plugins") or ()) if ctx else []
+    return {"plugins": plugins} if plugins else {}

@@ -9,7 +9,8 @@ from netbend.cli.common import overwrite_option
 @click.command("examples")
 @click.argument("names", nargs=-1)
 @click.option("--copy", "copy_dir", type=click.Path(file_okay=False),
-              help="Copy every example plan (and the audio clips, into audio/) to this folder.")
+              help="Copy every example (plans, the plugin my_transforms.py, audio/ clips, images/) "
+                   "to this folder.")
 @overwrite_option
 def examples_cmd(names: tuple[str, ...], copy_dir: str | None, overwrite: bool) -> None:
     """List the example plans shipped with netbend, print one, or copy them all to a folder.

@@ -37,8 +37,9 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
     """Open the studio: bend a model live in the browser.
 
     Serves one page on http://HOST:PORT/ with the model's layers, the latent (seed, walk,
-    truncation, noise), the bend stack, a live bent/unbent preview, presets and plan export.
-    The exported plan renders the same image with `netbend generate`. Press Ctrl+C to stop.
+    truncation, noise), the bend stack, a live bent/unbent preview, presets and plan export
+    (and opens it in a browser where there is a display). The exported plan renders the same
+    image with `netbend generate`. Press Ctrl+C to stop.
 
     \b
     Examples:
@@ -65,9 +66,9 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
     engine = open_engine(model_path, clusters_path, device=str(pick_device(device)), audio=audio)
     initial = None
     if preset_path:
-        from pathlib import Path
+        from netbend.examples import resolve
 
-        path = Path(preset_path)
+        path = resolve(preset_path)  # or a shipped example plan by name
         if not path.is_file():
             raise NetbendError(f"{path}: preset file not found")
         initial = load_state_text(path.read_text(), str(path))
@@ -93,7 +94,7 @@ def _serve(hub, host, port, token, presets, osc_map, osc_port, url, browser) -> 
         url = url.replace(":0/", f":{sock.getsockname()[1]}/")
     osc = OscServer(host, osc_port, osc_handler(hub, presets, osc_map)) if osc_port is not None else None
     click.echo(f"netbend studio: {url}" + (f" (OSC on udp {host}:{osc.port})" if osc else ""))
-    if browser:
+    if browser and _has_display():
         import webbrowser
 
         webbrowser.open(url)
@@ -102,6 +103,14 @@ def _serve(hub, host, port, token, presets, osc_map, osc_port, url, browser) -> 
     finally:
         if osc is not None:
             osc.close()
+
+
+def _has_display() -> bool:
+    """A graphical browser can open here (without one, webbrowser would start a text browser)."""
+    import os
+    import sys
+
+    return sys.platform in ("darwin", "win32") or bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 COMMANDS = [studio_cmd]

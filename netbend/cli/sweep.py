@@ -4,7 +4,8 @@ from __future__ import annotations
 import click
 import yaml
 
-from netbend.cli.common import device_option, model_option, overwrite_option, pick_device, scale_options
+from netbend.cli.common import (device_option, model_option, overwrite_option, pick_device, plugin_settings,
+                                scale_options)
 from netbend.errors import NetbendError
 
 
@@ -39,8 +40,11 @@ def sweep_cmd(plan_path, vary_texts, seeds, seed, clusters_path, model_path, tru
 
     \b
     Examples:
-      netbend sweep --config examples/fig2_rotate_layerwide.yaml --vary 'transforms[0].params.angle=0:360:8' --vary 'transforms[0].layer=1:8' --out out/sweep_angle
-      netbend sweep --config examples/fig2_rotate_layerwide.yaml --vary 'transforms[0].layer=1:8' --vary 'transforms[0].transform=rotate,scale,binary-thresh,dilate + transforms[0].params[0]=45,0.6,0.5,2' --scale 2 --out out/fig2
+      netbend sweep --config examples/fig2_rotate_layerwide.yaml \\
+          --vary 'transforms[0].params.angle=0:360:8' --vary 'transforms[0].layer=1:8' --out out/sweep_angle
+      netbend sweep --config examples/fig2_rotate_layerwide.yaml --vary 'transforms[0].layer=1:8' \\
+          --vary 'transforms[0].transform=rotate,scale,binary-thresh,dilate + transforms[0].params[0]=45,0.6,0.5,2' \\
+          --scale 2 --out out/fig2   # the paper's Figure 2
     """
     from netbend.bending import resolve_plan
     from netbend.clusters import clusters_for
@@ -97,9 +101,10 @@ def sweep_cmd(plan_path, vary_texts, seeds, seed, clusters_path, model_path, tru
               "seeds": seed_list, "seed": seed, "model": str(model_path or "default"), "model_name": model.name,
               "model_hash": model.model_hash, "clusters": clusters.source if clusters else None,
               "truncation": truncation, "noise": noise, "scale": scale,
-              "scale_filter": scale_filter, "layout": summary, "row_labels": row_labels, "column_labels": col_labels,
-              "cells": [{"plan": f"plans/{c.name}.yaml", "values": list(c.values),
-                         "column": c.indices[0], "rows": [i for i, (_, rr) in enumerate(rows) if rr == c.indices[1:]]}
+              "scale_filter": scale_filter, **plugin_settings(), "layout": summary, "row_labels": row_labels,
+              "column_labels": col_labels,
+              "cells": [{"plan": f"plans/{c.name}.yaml", "values": list(c.values), "column": c.indices[0],
+                         "rows": [i for i, (_, rest) in enumerate(rows) if rest == c.indices[1:]]}
                         for c in grid_cells]}
     atomic_write_text(out / "sweep.yaml", yaml.safe_dump(record, sort_keys=False, default_flow_style=None))
     click.echo(f"wrote {out}/sweep.png ({summary}) and {len(grid_cells)} cell plans")

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import json
 import os
+from functools import partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
@@ -28,6 +29,8 @@ from netbend.fileio import atomic_path, atomic_write_text
 FORMAT = "netbend-activations"
 SPLITS = ("train", "test")
 IN_MEMORY_BYTES = 1 << 30  # layers smaller than this are read into memory for training
+# runs work(state, chunk) for every chunk and on_result(chunk, result) as results arrive
+Executor = Callable[[Callable[[Any, Any], Any], Sequence[Any], Callable[[Any, Any], None]], None]
 
 
 def model_family(model: Any) -> str:
@@ -63,8 +66,14 @@ def _meta(model: Any, layers: list[Layer], seeds: dict[str, list[int]], seed: in
 
 def build_dataset(model: Any, root: str | os.PathLike, *, n_train: int, n_test: int,
                   layers: Sequence[int | str] | None = None, max_side: int | None = None,
-                  seed: int = 0, chunk: int = 8, progress: bool = True) -> "ActivationDataset":
-    """Write (or finish writing) the activation dataset of ``model`` under ``root``."""
+                  seed: int = 0, chunk: int = 8, progress: bool = True,
+                  executor: Executor | None = None) -> "ActivationDataset":
+    """Write (or finish writing) the activation dataset of ``model`` under ``root``.
+
+    ``executor(work, chunks, on_result)`` runs ``work(model, chunk)`` for every chunk (default:
+    here, in order); e.g. :func:`netbend.distributed.map_chunks` bound to Ray options and a model
+    loader. The maps come back as arrays and are written here.
+    """
     root = Path(root)
     chosen = choose_layers(model, layers)
     meta = _meta(model, chosen, split_seeds(seed, n_train, n_test), seed, max_side, chunk)
@@ -72,20 +81,42 @@ def build_dataset(model: Any, root: str | os.PathLike, *, n_train: int, n_test: 
     atomic_write_text(root / "meta.json", json.dumps(meta, indent=1))
     sizes = {row["path"]: tuple(row["size"]) for row in meta["layers"]}
     jobs = [(split, i) for split in SPLITS for i in range(0, len(meta["seeds"][split]), chunk)]
-    for split, start in tqdm(jobs, desc="activations", disable=not progress, unit="chunk"):
-        name = f"{start // chunk:05d}.npy"
-        if all((_layer_dir(root, split, l.key) / name).is_file() for l in chosen):
-            continue
-        maps, _ = capture_seeds(model, meta["seeds"][split][start:start + chunk], sizes)
+    todo = [(split, start) for split, start in jobs
+            if not all((_layer_dir(root, split, l.key) / f"{start // chunk:05d}.npy").is_file() for l in chosen)]
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc="activations", disable=not progress,
+               unit="chunk")
+
+    def write(job: tuple[str, int], maps: dict[str, np.ndarray]) -> None:
+        split, start = job
         for l in chosen:
-            with atomic_path(_layer_dir(root, split, l.key) / name) as tmp:
-                np.save(tmp, maps[l.path].numpy().astype(np.float16))  # [n, C, h, w]
+            with atomic_path(_layer_dir(root, split, l.key) / f"{start // chunk:05d}.npy") as tmp:
+                np.save(tmp, maps[l.path])  # [n, C, h, w] float16
+        bar.update(1)
+
+    (executor or local_executor(model))(partial(capture_chunk, meta["seeds"], sizes, chunk), todo, write)
+    bar.close()
     dataset = ActivationDataset(root, meta)
     for row in meta["layers"]:
         row["mean"], row["std"] = dataset.statistics(row["key"])
     meta["complete"] = True
     atomic_write_text(root / "meta.json", json.dumps(meta, indent=1))
     return ActivationDataset(root)
+
+
+def capture_chunk(seeds: dict[str, list[int]], sizes: dict[str, tuple[int, int] | None], chunk: int,
+                  model: Any, job: tuple[str, int]) -> dict[str, np.ndarray]:
+    """One chunk of a dataset: the maps of every layer for latents ``start..start+chunk`` of ``split``."""
+    split, start = job
+    maps, _ = capture_seeds(model, seeds[split][start:start + chunk], sizes)
+    return {path: m.cpu().numpy().astype(np.float16) for path, m in maps.items()}  # [n, C, h, w]
+
+
+def local_executor(state: Any) -> Executor:
+    """Run every chunk here, in order: ``on_result(chunk, work(state, chunk))``."""
+    def run(work, chunks, on_result) -> None:
+        for c in chunks:
+            on_result(c, work(state, c))
+    return run
 
 
 def _check_existing(root: Path, meta: dict[str, Any]) -> None:

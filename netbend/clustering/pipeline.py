@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import os
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any, Sequence
 
-from netbend.clustering.dataset import ActivationDataset, build_dataset, model_family
+from netbend.clustering.dataset import (ActivationDataset, Executor, build_dataset, local_executor,
+                                       model_family)
 from netbend.clustering.embed import (checkpoint_file, cluster_embeddings, embed_seeds,
                                       load_embedders, save_embedders)
 from netbend.clustering.model import CNNConfig
@@ -25,6 +27,7 @@ from netbend.clustering.presets import Preset, cnn_depth, get_preset, table_k_an
 from netbend.clustering.train import TrainSettings, train_layer
 from netbend.clusters import ClusterSet, save_clusters
 from netbend.errors import NetbendError
+from tqdm.auto import tqdm
 
 MODES = ("general", "sample")
 GENERAL_SEED_BASE = 500_000_000  # general-purpose latents: disjoint from dataset seeds
@@ -58,31 +61,51 @@ def _resolve(preset: Preset | str) -> Preset:
 
 def train_all(dataset: ActivationDataset, cnn_dir: str | os.PathLike, preset: Preset | str, *,
               seed: int = 0, keys: Sequence[str] | None = None,
-              progress: bool = True, restart: bool = False) -> dict[str, dict[str, Any]]:
-    """Train (or resume) the CNN of every dataset layer; returns per-layer timing and accuracy."""
+              progress: bool = True, restart: bool = False,
+              executor: Executor | None = None) -> dict[str, dict[str, Any]]:
+    """Train (or resume) the CNN of every dataset layer; returns per-layer timing and accuracy.
+
+    The layers are independent: ``executor(work, keys, on_result)`` may train them anywhere that
+    sees ``dataset`` and ``cnn_dir`` (see :func:`netbend.clustering.dataset.build_dataset`).
+    """
     preset = _resolve(preset)
+    keys = list(keys or dataset.layers)
+    for key in keys:
+        dataset.layer(key)  # unknown keys fail here, before any training
+        if restart and checkpoint_file(cnn_dir, key).is_file():
+            checkpoint_file(cnn_dir, key).unlink()
+    report: dict[str, dict[str, Any]] = {}
+    work = partial(train_one, str(dataset.root), str(cnn_dir), preset, seed, progress and executor is None)
+    bar = tqdm(total=len(keys), desc="layers", unit="layer", disable=not progress or executor is None)
+
+    def done(key: str, row: dict[str, Any]) -> None:
+        report[key] = row
+        bar.update(1)
+
+    (executor or local_executor(None))(work, keys, done)
+    bar.close()
+    return {key: report[key] for key in keys}
+
+
+def train_one(root: str, cnn_dir: str, preset: Preset, seed: int, progress: bool, _state: Any,
+              key: str) -> dict[str, Any]:
+    """Train (or resume) one layer's CNN from the dataset at ``root``; checkpoints go to ``cnn_dir``."""
+    dataset = ActivationDataset(root)
     family = dataset.meta["model"].get("family", "stylegan2")
-    report = {}
-    for key in keys or list(dataset.layers):
-        row = dataset.layer(key)
-        lay = layer_settings(row, preset, family)
-        ckpt = checkpoint_file(cnn_dir, key)
-        if restart and ckpt.is_file():
-            ckpt.unlink()
-        cfg = CNNConfig(*row["size"], n_features=row["channels"], depth=lay["depth"],
-                        width=preset.width, bottleneck=preset.bottleneck)
-        settings = TrainSettings(epochs=preset.epochs, batch_size=lay["batch_size"], lr=preset.lr,
-                                 betas=preset.betas, seed=seed, norm=(row["mean"], row["std"]),
-                                 checkpoint_every=200)
-        start = time.process_time(), time.perf_counter()
-        res = train_layer(dataset.maps(key, "train"), dataset.maps(key, "test"), cfg, settings,
-                          checkpoint=ckpt, progress=progress, desc=f"layer {key}",
-                          extra={"key": key, "path": row["path"], "k": lay["k"]})
-        report[key] = {**lay, "cpu_s": time.process_time() - start[0],
-                       "wall_s": time.perf_counter() - start[1],
-                       "val_accuracy": res.history[-1]["val_accuracy"] if res.history else None,
-                       "chance": 1 / row["channels"]}
-    return report
+    row = dataset.layer(key)
+    lay = layer_settings(row, preset, family)
+    cfg = CNNConfig(*row["size"], n_features=row["channels"], depth=lay["depth"],
+                    width=preset.width, bottleneck=preset.bottleneck)
+    settings = TrainSettings(epochs=preset.epochs, batch_size=lay["batch_size"], lr=preset.lr,
+                             betas=preset.betas, seed=seed, norm=(row["mean"], row["std"]),
+                             checkpoint_every=200)
+    start = time.process_time(), time.perf_counter()
+    res = train_layer(dataset.maps(key, "train"), dataset.maps(key, "test"), cfg, settings,
+                      checkpoint=checkpoint_file(cnn_dir, key), progress=progress, desc=f"layer {key}",
+                      extra={"key": key, "path": row["path"], "k": lay["k"]})
+    return {**lay, "cpu_s": time.process_time() - start[0], "wall_s": time.perf_counter() - start[1],
+            "val_accuracy": res.history[-1]["val_accuracy"] if res.history else None,
+            "chance": 1 / row["channels"]}
 
 
 def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = None, *, mode: str = "general",
@@ -113,17 +136,23 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
 def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str = "default",
                  layers: Sequence[int | str] | None = None, seed: int = 0, mode: str = "general",
                  latent_seed: int = 0, k: int | None = None, progress: bool = True,
-                 out: str | os.PathLike | None = None, method: str = "paper"
-                 ) -> tuple[ClusterSet, dict[str, Any]]:
-    """All steps; writes the cluster file (default ``out_dir/clusters.json``)."""
+                 out: str | os.PathLike | None = None, method: str = "paper",
+                 executors: tuple[Executor, Executor] | None = None) -> tuple[ClusterSet, dict[str, Any]]:
+    """All steps; writes the cluster file (default ``out_dir/clusters.json``).
+
+    ``executors``: (dataset chunks, layer trainings), see :func:`train_all`; default: here.
+    """
+    executors = executors or (None, None)
     preset = _resolve(preset)
     out_dir = Path(out_dir)
     timing: dict[str, Any] = {}
     t0 = time.perf_counter()
     ds = build_dataset(model, out_dir / "dataset", n_train=preset.n_train, n_test=preset.n_test,
-                       layers=layers, max_side=preset.max_side, seed=seed, progress=progress)
+                       layers=layers, max_side=preset.max_side, seed=seed, progress=progress,
+                       executor=executors[0])
     timing["dataset_wall_s"] = time.perf_counter() - t0
-    timing["layers"] = train_all(ds, out_dir / "cnn", preset, seed=seed, progress=progress)
+    timing["layers"] = train_all(ds, out_dir / "cnn", preset, seed=seed, progress=progress,
+                                 executor=executors[1])
     save_embedders(load_embedders(out_dir / "cnn"), out_dir / "cnn.safetensors")
     t1 = time.perf_counter()
     clusters = assign(model, out_dir / "cnn", list(ds.layers), mode=mode,

@@ -1,4 +1,4 @@
-"""The example plans and audio clips that ship inside the package, found by name.
+"""The example plans, audio clips, image and plugin that ship inside the package, found by name.
 
 In a clone, ``examples/NAME.yaml`` links here. An installed package has no ``examples/`` folder
 beside the user's files, so inputs are resolved by :func:`resolve`: a path that exists is used as
@@ -33,8 +33,10 @@ def list_examples() -> list[Example]:
     return [Example(p.stem, p, _first_comment(p)) for p in sorted(EXAMPLES_DIR.glob("*.yaml"))]
 
 
-def audio_examples() -> list[Path]:
-    return sorted((EXAMPLES_DIR / "audio").glob("*.flac"))
+def other_examples() -> list[Path]:
+    """The shipped example files that are not plans: audio clips, images, the plugin."""
+    return (sorted((EXAMPLES_DIR / "audio").glob("*.flac")) + sorted((EXAMPLES_DIR / "images").glob("*.png"))
+            + [EXAMPLES_DIR / "my_transforms.py"])
 
 
 def resolve(path: str | os.PathLike) -> Path:
@@ -71,9 +73,9 @@ def not_found_hint(text: str) -> str:
 
 
 def copy_examples(dest: Path) -> list[Path]:
-    """Copy the example plans and audio clips into ``dest`` (plans at the top, clips in audio/)."""
+    """Copy the examples into ``dest`` (plans and the plugin at the top, audio/, images/)."""
     written = []
-    for src in [e.path for e in list_examples()] + audio_examples():
+    for src in [e.path for e in list_examples()] + other_examples():
         target = dest / src.relative_to(EXAMPLES_DIR)
         atomic_write_bytes(target, src.read_bytes())
         written.append(target)

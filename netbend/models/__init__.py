@@ -5,8 +5,9 @@
 * netbend's own format: a ``.safetensors`` file with config metadata, or a folder holding
   ``model.safetensors`` (see :mod:`netbend.models.loaders.native`);
 * rosinality ``stylegan2-pytorch`` ``.pt``/``.pth`` files (zip or legacy torch.save);
-* NVlabs ``stylegan2-ada-pytorch`` / ``stylegan3`` (StyleGAN2 config) ``.pkl`` files, through a
-  restricted unpickler that never runs the code they embed.
+* NVlabs ``stylegan2-ada-pytorch`` / ``stylegan3`` ``.pkl`` files (StyleGAN2 ``skip``/``orig``/
+  ``resnet``, StyleGAN3 configs T and R, conditional or not), through a restricted unpickler that
+  never runs the code they embed.
 
 ``load_model(None)`` returns the built-in default model (:mod:`netbend.models.default`).
 """

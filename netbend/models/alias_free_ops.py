@@ -18,6 +18,8 @@ import math
 import torch
 from torch.nn import functional as F
 
+SQRT2 = math.sqrt(2.0)
+
 
 def upsample_fir(x: torch.Tensor, f: torch.Tensor | None, up: int, padding: list[int]) -> torch.Tensor:
     """Zero-insertion upsampling by ``up``, pad, separable FIR ``f`` [K] (gain up^2 overall).
@@ -112,5 +114,3 @@ def modulated_conv(x: torch.Tensor, weight: torch.Tensor, styles: torch.Tensor, 
                    padding=padding, groups=n)
     return out.reshape(n, -1, *out.shape[2:])  # [N, O, H', W']
 
-
-SQRT2 = math.sqrt(2.0)

@@ -66,7 +66,8 @@ class SynthesisInput(nn.Module):
     """Fourier features on a sampling grid, rotated/translated by w and a user transform.
 
     ``transform`` (buffer, 3x3) is the checkpoint's inverse transform of the image; ``view``
-    (attribute, None or 3x3) replaces it without touching the weights (``--translate/--rotate``).
+    (attribute: None, [3, 3], or [N, 3, 3] one per sample) replaces it without touching the
+    weights (``--translate/--rotate``).
     """
 
     def __init__(self, w_dim: int, channels: int, size: tuple[int, int], sampling_rate: float, bandwidth: float):
@@ -83,13 +84,14 @@ class SynthesisInput(nn.Module):
     def forward(self, w: torch.Tensor) -> torch.Tensor:
         n = w.shape[0]
         user = self.transform if self.view is None else self.view.to(w.device, torch.float32)
+        user = user if user.ndim == 3 else user[None]  # [1 or N, 3, 3]
         t = self.affine(w)  # [N, 4] = (r_c, r_s, t_x, t_y)
         t = t / t[:, :2].norm(dim=1, keepdim=True)
         m_r = torch.eye(3, device=w.device).repeat(n, 1, 1)  # inverse rotation of the image
         m_r[:, 0, 0], m_r[:, 0, 1], m_r[:, 1, 0], m_r[:, 1, 1] = t[:, 0], -t[:, 1], t[:, 1], t[:, 0]
         m_t = torch.eye(3, device=w.device).repeat(n, 1, 1)  # inverse translation of the image
         m_t[:, 0, 2], m_t[:, 1, 2] = -t[:, 2], -t[:, 3]
-        transforms = m_r @ m_t @ user[None]  # [N, 3, 3]
+        transforms = m_r @ m_t @ user  # [N, 3, 3]
         phases = self.phases[None] + (self.freqs[None] @ transforms[:, :2, 2:]).squeeze(2)  # [N, C]
         freqs = self.freqs[None] @ transforms[:, :2, :2]  # [N, C, 2]
         amplitudes = (1 - (freqs.norm(dim=2) - self.bandwidth)

@@ -151,8 +151,15 @@ class StyleGAN2Model:
             return self.module(w=w, noise=noises)
 
     def dry_run(self) -> torch.Tensor:
-        """One batch-1 forward pass (seed 0, constant noise), for layer discovery."""
-        return self.synthesize(z=self.latents_from_seeds([0]))
+        """One batch-1 forward pass (seed 0, constant noise), for layer discovery (a conditional
+        model without a chosen class uses class 0: shapes do not depend on it)."""
+        if self.c_dim == 0 or self.class_index is not None:
+            return self.synthesize(z=self.latents_from_seeds([0]))
+        self.class_index = 0
+        try:
+            return self.synthesize(z=self.latents_from_seeds([0]))
+        finally:
+            self.class_index = None
 
     def layer_shapes(self) -> list[tuple[str, tuple[int, ...]]] | None:
         """What :meth:`dry_run` would record, from the architecture's own table; None when the
@@ -207,19 +214,26 @@ class StyleGAN3Model(StyleGAN2Model):
     whole image by transforming the Fourier features of the input layer.
     """
 
-    def set_view(self, translate: tuple[float, float] = (0.0, 0.0), rotate: float = 0.0) -> None:
+    def set_view(self, translate=(0.0, 0.0), rotate=0.0) -> None:
         """Translate / rotate the image like NVlabs ``gen_images.py --translate DX,DY --rotate DEG``.
 
         Rotation by ``rotate`` degrees, then translation by ``translate`` in the input's
         coordinate units (the grid spans the image; NVlabs' convention); the input layer gets the
-        inverse of that transform. ``(0, 0), 0`` restores the checkpoint's own transform.
+        inverse of that transform. ``(0, 0), 0`` restores the checkpoint's own transform. Arrays
+        (``translate`` [N, 2], ``rotate`` [N]) give each sample of the next batch its own view.
         """
-        if tuple(translate) == (0.0, 0.0) and rotate == 0.0:
+        shift = np.asarray(translate, dtype=np.float64).reshape(-1, 2)  # [B, 2]
+        angle = np.deg2rad(np.asarray(rotate, dtype=np.float64).reshape(-1))  # [B]
+        if not shift.any() and not angle.any():
             self.module.input.view = None
             return
-        a = np.deg2rad(float(rotate))
-        m = np.array([[np.cos(a), np.sin(a), translate[0]], [-np.sin(a), np.cos(a), translate[1]], [0.0, 0.0, 1.0]])
-        self.module.input.view = torch.from_numpy(np.linalg.inv(m)).float().to(self.device)
+        b = max(len(shift), len(angle))
+        shift, angle = np.broadcast_to(shift, (b, 2)), np.broadcast_to(angle, (b,))
+        m = np.tile(np.eye(3), (b, 1, 1))  # [B, 3, 3]
+        m[:, 0, 0], m[:, 0, 1], m[:, 0, 2] = np.cos(angle), np.sin(angle), shift[:, 0]
+        m[:, 1, 0], m[:, 1, 1], m[:, 1, 2] = -np.sin(angle), np.cos(angle), shift[:, 1]
+        view = torch.from_numpy(np.linalg.inv(m)).float().to(self.device)
+        self.module.input.view = view[0] if b == 1 else view
 
     def __repr__(self) -> str:
         return super().__repr__().replace("StyleGAN2Model", "StyleGAN3Model", 1)

@@ -35,7 +35,9 @@ class TargetImage:
 
 def read_target(path: str | os.PathLike, resolution: int, crop: bool = True) -> TargetImage:
     """Read a PNG/JPEG and make it a [resolution, resolution, 3] uint8 RGB array."""
-    path = Path(path)
+    from netbend.examples import resolve
+
+    path = resolve(path)  # or a shipped example image (examples/images/face.png)
     if not path.is_file():
         raise NetbendError(f"{path}: image file not found")
     try:

@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 import torch
-from PIL import Image
 
 from netbend.audio.autoencode import Encoded, PhaseOptions, encode_audio, reconstruct
+from netbend.audio.loudness import match_level, rms
 from netbend.audio.figures import colorize
 from netbend.audio.io import Audio, read_audio
 from netbend.audio.synth import render_clip
@@ -125,10 +125,13 @@ class AudioEngine:
             resolved = resolve_plan(state.plan, self.model, seed=state.seed, variation=state.variation,
                                     clusters=self.clusters)
             options = self.options(state)
+            level = rms(audio.samples)  # played as loud as the clip, as `audio autoencode` writes it
             y, unit = reconstruct(self.model, enc, resolved, options)
+            y = match_level(y, level)[0]
             key = (state.audio.clip, options)
             if key not in self._plain:
                 py, punit = reconstruct(self.model, enc, None, options)
+                py = match_level(py, level)[0]
                 self._plain[key] = (punit, wav_bytes(py, audio.source_rate))
             plain_unit, plain_wav = self._plain[key]
         selected = tuple(len(b.indices) if b.indices is not None else

@@ -150,8 +150,9 @@ class Engine:
                 plain, _ = self._one(latents, Plan(), state)
                 self._plain, self._plain_key = to_uint8(plain)[0], key
             plain_img = self._plain
-            tiles = [to_uint8(self._one(latents, state.plan, state.model_copy(update={"variation": v}))[0])[0]
-                     for v in range(state.variation, state.variation + state.grid)]
+            tiles = [to_uint8(images)[0]] if state.grid else []  # variation v itself, then v+1, ...
+            tiles += [to_uint8(self._one(latents, state.plan, state.model_copy(update={"variation": v}))[0])[0]
+                      for v in range(state.variation + 1, state.variation + state.grid)]
         selected = tuple(len(b.indices) if b.indices is not None else self._channels(b.path)
                          for b in resolved.bends)
         mosaic = grid(tiles, cols=min(len(tiles), 8), pad=1) if tiles else None

@@ -32,8 +32,6 @@ class Hub:
         self.clients: dict[Any, str] = {}  # websocket -> client id
         self.loop: asyncio.AbstractEventLoop | None = None
         self.render_loop = RenderLoop(self._render, self._rendered)
-        self.last_frame: Frame | None = None
-        self.listeners: list[Callable[[StudioState], None]] = []
 
     # -- changes -------------------------------------------------------------------------------
     def validate(self, data: Any, source: str = "state") -> StudioState:
@@ -49,8 +47,6 @@ class Hub:
         self.version += 1
         await self.broadcast_json({"type": "state", "state": state.to_dict(), "version": self.version,
                                    "origin": origin, "rid": rid})
-        for listener in self.listeners:
-            listener(state)
         self.render_loop.submit((self.version, state, origin, rid))
         return state
 
@@ -80,7 +76,6 @@ class Hub:
     def _rendered(self, job, frame: Frame | None, error: BaseException | None) -> None:
         version, state, origin, rid = job
         if frame is not None:
-            self.last_frame = frame
             header = {"type": "frame", "version": version, "origin": origin, "rid": rid,
                       "ms": round(frame.ms, 2), "selected": list(frame.selected),
                       "rendered": self.render_loop.rendered, "dropped": self.render_loop.dropped,

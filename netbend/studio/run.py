@@ -22,6 +22,7 @@ def bind(host: str, port: int) -> socket.socket:
     except OSError as err:
         sock.close()
         raise NetbendError(f"--port {port}: cannot listen on {host}:{port} ({err.strerror})") from None
+    sock.listen(128)  # from now on a browser's connection waits for the server instead of failing
     return sock
 
 

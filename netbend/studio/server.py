@@ -87,12 +87,15 @@ async def _json_body(request: Request) -> Any:
 
 
 async def _body(request: Request) -> bytes:
-    data = b""
+    too_big = NetbendError(f"upload: larger than the {MAX_UPLOAD // 2**20} MB limit")
+    if int(request.headers.get("content-length") or 0) > MAX_UPLOAD:
+        raise too_big
+    data = bytearray()
     async for chunk in request.stream():
         data += chunk
         if len(data) > MAX_UPLOAD:
-            raise NetbendError(f"upload: larger than the {MAX_UPLOAD // 2**20} MB limit")
-    return data
+            raise too_big
+    return bytes(data)
 
 
 def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = None,
@@ -114,6 +117,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
     async def info(request: Request) -> Response:
         data = hub.engine.info()
         data["osc"] = osc_addresses(hub.state, osc_map)
+        data["max_upload"] = MAX_UPLOAD
         return JSONResponse(data)
 
     async def state(request: Request) -> Response:
@@ -260,9 +264,13 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         hub.render_loop.submit((hub.version, hub.state, "", None))
         try:
             while True:
-                msg = await ws.receive_json()
+                try:
+                    msg = json.loads(await ws.receive_text())
+                except ValueError:
+                    msg = None
                 if not isinstance(msg, dict) or msg.get("type") != "state":
-                    await ws.send_text(json.dumps({"type": "error", "message": "unknown message"}))
+                    await ws.send_text(json.dumps({"type": "error", "message": "websocket: expected a JSON "
+                                                   "message {\"type\": \"state\", \"state\": {...}}"}))
                     continue
                 try:
                     await hub.apply(msg.get("state"), origin=client, rid=msg.get("rid"))
@@ -270,7 +278,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
                     await ws.send_text(json.dumps({"type": "error", "message": str(err),
                                                    "rid": msg.get("rid"), "origin": client,
                                                    "state": hub.state.to_dict()}))
-        except (WebSocketDisconnect, RuntimeError, ValueError):
+        except (WebSocketDisconnect, RuntimeError):
             pass
         finally:
             hub.clients.pop(ws, None)

@@ -16,9 +16,9 @@ NVlabs                                          netbend / rosinality
 ``...bias`` [O]                                  ``...activate.bias`` [O]
 ``...noise_const`` [r, r]                        ``noises.noise_{n}`` [1, 1, r, r]
 ``synthesis.b{r}.torgb.bias`` [3]                ``to_rgbs.{k}.bias`` [1, 3, 1, 1]
-``synthesis.b{R}.torgb.*`` (orig/resnet)          ``to_rgb.*`` (the one ToRGB, last block)
-``synthesis.b{r}.skip.weight`` (resnet)          ``skips.{k}.weight`` [O, I, 1, 1]
-``mapping.embed.weight|bias`` (c_dim > 0)        ``embed.weight|bias``
+``synthesis.b{R}.torgb.*`` (orig/resnet)        ``to_rgb.*`` (the one ToRGB, last block)
+``synthesis.b{r}.skip.weight`` (resnet)         ``skips.{k}.weight`` [O, I, 1, 1]
+``mapping.embed.weight|bias`` (c_dim > 0)       ``embed.weight|bias``
 ==============================================  ==============================================
 
 The mapping's learning-rate multiplier is read from ``fc0.bias_gain`` and ``conv_clamp`` from the
