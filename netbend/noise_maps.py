@@ -26,7 +26,9 @@ def save_noise_file(path: str | os.PathLike, noises: list[torch.Tensor], meta: d
 
 def load_noise_file(path: str | os.PathLike, model) -> list[torch.Tensor]:
     """The maps of a noise file, checked against ``model``'s noise inputs: list of [B, 1, r, r]."""
-    path = Path(path)
+    from netbend.examples import resolve
+
+    path = resolve(path)  # or a shipped file by its clone path
     if not path.is_file():
         raise NetbendError(f"{path}: noise file not found")
     try:

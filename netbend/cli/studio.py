@@ -62,7 +62,9 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
         token = secrets.token_urlsafe(18)
         click.echo(f"netbend: warning: serving on {host}: anyone who can reach it and has the token "
                    "can use this machine's model and CPU", err=True)
-    osc_map = OscMap.load(osc_map_path) if osc_map_path else OscMap({})
+    from netbend.examples import resolve
+
+    osc_map = OscMap.load(resolve(osc_map_path)) if osc_map_path else OscMap({})
     engine = open_engine(model_path, clusters_path, device=str(pick_device(device)), audio=audio)
     initial = None
     if preset_path:

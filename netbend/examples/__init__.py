@@ -55,8 +55,9 @@ def shipped(text: str) -> Path | None:
     if len(parts) == 1:
         name = parts[0]
         candidates = [EXAMPLES_DIR / name, EXAMPLES_DIR / f"{name}.yaml", NAMED.get(Path(name).stem)]
-    elif parts[0] == "examples":
-        candidates = [EXAMPLES_DIR.joinpath(*parts[1:])]
+    elif parts[0] == "examples":  # a clone path: a shipped file or folder (examples/audio/)
+        target = EXAMPLES_DIR.joinpath(*parts[1:])
+        return target if target.exists() else None
     elif parts[0] == "netbend":
         candidates = [PACKAGE_DIR.joinpath(*parts[1:])]
     else:
