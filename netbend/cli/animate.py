@@ -67,7 +67,6 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/fragments_of_self.yaml --seeds 2 --duration 4 --out out/fragments.mp4
       netbend animate --config examples/disembodied_gaze.yaml --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
-      netbend animate --seeds 0,7 --frames 48 --ray local --workers 2 --out out/ray_walk.mp4
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, parse_range, render_to_folder
