@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -60,7 +59,9 @@ def from_seeds(model: Any, seeds: list[int]) -> Latents:
 
 def from_file(model: Any, path: str | os.PathLike, kind: str) -> Latents:
     """Load z ([N, z_dim]) or w ([N, w_dim] / [N, num_ws, w_dim]) vectors from a .npy file."""
-    path = Path(path)
+    from netbend.examples import resolve
+
+    path = resolve(path)  # or a shipped file by its clone path (examples/images/face_w.npy)
     if not path.is_file():
         raise NetbendError(f"{path}: latent file not found")
     try:

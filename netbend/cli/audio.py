@@ -252,6 +252,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     from netbend.audio.autoencode import PhaseOptions, describe, encode_audio, reconstruct
     from netbend.audio.io import read_audio, write_audio
     from netbend.audio.loudness import match_level, rms
+    from netbend.examples import resolve
 
     model, plan, clusters = _load(model_path, device, plan_path, clusters_path)
     options = PhaseOptions(phase, iterations, momentum, seed)
@@ -260,6 +261,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
     if timed and variations > 1:
         raise NetbendError(f"{plan.source}: a plan that changes along the track takes --variations 1")
     resolved = None if timed else _resolve(plan, model, seed, variations, clusters)
+    in_path = str(resolve(in_path))  # or a shipped clip / folder by its clone path (examples/audio/)
     if Path(in_path).is_dir():
         from netbend.audio.batch import FolderJob
         from netbend.cli.audio_batch import autoencode_folder
@@ -276,9 +278,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
                            f"{in_path} is one file")
     out = Path(out_path)
     if timed or not dry_run:
-        from netbend.examples import resolve
-
-        audio_in = read_audio(resolve(in_path), model.spec.sample_rate)  # or a shipped clip by its clone path
+        audio_in = read_audio(in_path, model.spec.sample_rate)
         enc = encode_audio(model, audio_in, hop_frames)
     if timed:
         from netbend.audio.autoencode import window_plans

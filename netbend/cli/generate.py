@@ -204,7 +204,7 @@ def _noise_maps(path, model, n_latents: int) -> list:
     from netbend.noise_maps import load_noise_file
 
     maps = load_noise_file(path, model)
-    if maps[0].shape[0] not in (1, n_latents):
+    if maps and maps[0].shape[0] not in (1, n_latents):
         raise NetbendError(f"--noise-file {path}: holds maps for {maps[0].shape[0]} latents; give 1 or "
                            f"one per latent ({n_latents})")
     return maps
