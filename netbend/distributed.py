@@ -61,6 +61,22 @@ def require_ray():
     return ray
 
 
+def check_address(address: str, timeout: float = 5.0) -> None:
+    """Refuse at once a HOST:PORT where nothing listens (Ray itself would retry for minutes)."""
+    import socket
+
+    if address in ("local", "auto") or "://" in address:
+        return
+    host, sep, port = address.rpartition(":")
+    if not sep or not port.isdigit():
+        raise NetbendError(f"--ray {address}: expected 'local', 'auto' or HOST:PORT (e.g. 10.0.0.5:6379)")
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise NetbendError(f"--ray {address}: nothing answers there ({err.strerror or err}); start the "
+                           "cluster's head with `ray start --head`, or use --ray local") from None
+
+
 @contextmanager
 def session(opts: RayOptions | None):
     """Start or join Ray once for several :func:`map_chunks` calls (nothing for ``None``)."""

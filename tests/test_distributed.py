@@ -123,6 +123,9 @@ def test_worker_errors_and_missing_ray_are_one_line(tmp_path, monkeypatch):
     (bad / "broken.wav").write_bytes(b"RIFF not really a wave file")
     res = CliRunner().invoke(main, ["audio", "autoencode", str(bad), "--out", str(tmp_path / "o"), "--ray"])
     assert res.exit_code == 2 and "broken.wav: cannot decode audio" in res.output and "Traceback" not in res.output
+    res = CliRunner().invoke(main, ["generate", "--seeds", "0", "--out", str(tmp_path / "g"), "--ray", "127.0.0.1:1"])
+    assert res.exit_code == 2 and "--ray 127.0.0.1:1: nothing answers there" in res.output
+    assert not (tmp_path / "g").exists()
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     res = CliRunner().invoke(main, ["generate", "--seeds", "0", "--out", str(tmp_path / "g"), "--ray"])
     assert res.exit_code == 2 and res.output.strip() == f"netbend: error: {INSTALL_HINT}"

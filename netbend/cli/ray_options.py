@@ -24,9 +24,10 @@ def ray_settings(address: str | None, workers: int | None, device) -> "object | 
         return None
     import torch
 
-    from netbend.distributed import RayOptions, require_ray
+    from netbend.distributed import RayOptions, check_address, require_ray
 
     require_ray()
+    check_address(address)
     if address == "local" and workers is None:
         workers = 2
     return RayOptions(address, workers, threads=torch.get_num_threads(), device=str(device))
