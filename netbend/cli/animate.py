@@ -35,6 +35,8 @@ from netbend.fileio import atomic_write_text
               help="Truncation psi: a number or a curve, e.g. '{lfo: 0.25, range: [0.5, 1]}'.")
 @click.option("--noise", type=click.Choice(["const", "random", "interp", "none"]), default="const",
               show_default=True, help="Noise inputs: stored, new every frame, blended between keyframes, none.")
+@click.option("--noise-file", "noise_path", type=click.Path(dir_okay=False),
+              help="Noise maps for every frame (e.g. a projection's NAME_noise.safetensors); replaces --noise.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed: random selections and noise.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1))
 @device_option
@@ -48,8 +50,8 @@ from netbend.fileio import atomic_write_text
 @click.option("--dry-run", is_flag=True, help="Validate everything, print the clip and frame 0's plan, write nothing.")
 @model_setup_options(curves=True)
 def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-                fps, audio_path, truncation, noise, seed, batch_size, device, out_path, frames_range, resume, overwrite,
-                ray_address, workers, keep_frames, dry_run, class_index, translate, rotate) -> None:
+                fps, audio_path, truncation, noise, noise_path, seed, batch_size, device, out_path, frames_range,
+                resume, overwrite, ray_address, workers, keep_frames, dry_run, class_index, translate, rotate) -> None:
     """Render a video of bending over time.
 
     Frames follow a latent path through keyframes (--seeds in order, --latents or --w); any number
@@ -65,7 +67,6 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/fragments_of_self.yaml --seeds 2 --duration 4 --out out/fragments.mp4
       netbend animate --config examples/disembodied_gaze.yaml --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
-      netbend animate --seeds 0,7 --frames 48 --ray local --workers 2 --out out/ray_walk.mp4
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, parse_range, render_to_folder
@@ -80,7 +81,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
     folder = out if kind == "png" else Path(f"{out_path}.frames")
     clip, model, settings = _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop,
                                    n_frames, duration, fps, audio_path, truncation, noise, seed, batch_size,
-                                   device, class_index, translate, rotate)
+                                   device, class_index, translate, rotate, noise_path)
     wanted = parse_range(frames_range, clip.frames)
     distributed = ray_settings(ray_address, workers, model.device)
     _prepare(folder, out if kind != "png" else None, settings, resume=resume or bool(frames_range),
@@ -127,7 +128,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
 
 def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
            fps, audio_path, truncation, noise, seed, batch_size, device, class_index=None, translate=None,
-           rotate=None):
+           rotate=None, noise_path=None):
     """Validate every option and load what the clip needs: (clip, model, settings for run.yaml)."""
     import numpy as np
 
@@ -175,8 +176,9 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     if interp == "cubic" and kind == "z":
         keys, kind = model.mapping(keys), "w"  # the spline runs through the keyframes' w
     path = LatentPath(kind, keys.detach().cpu().numpy(), interp, loop, frames)
+    maps = _noise_file(noise_path, model) if noise_path else None
     clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio,
-                view=view)
+                view=view, noise_maps=maps)
     from netbend import __version__
 
     source = ({"seeds": [int(s) for s in latents.seeds]} if latents.seeds[0] is not None
@@ -187,6 +189,8 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
                 "source_plan": plan.to_dict(), "clusters": clusters.source if clusters else None,
                 "latents": source, "interp": interp, "loop": loop, "frames": frames, "fps": fps,
                 "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size,
+                "noise_file": None if noise_path is None else {"file": str(noise_path),
+                                                               "sha256": _file_hash(noise_path)},
                 "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)},
                 **model_settings,
                 **({} if view is None else {"translate": [curve_to_yaml(v) for v in view[:2]],
@@ -211,6 +215,15 @@ def _file_hash(path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()[:16]
+
+
+def _noise_file(path, model) -> tuple:
+    from netbend.noise_maps import load_noise_file
+
+    maps = load_noise_file(path, model)
+    if maps and maps[0].shape[0] != 1:
+        raise NetbendError(f"--noise-file {path}: holds maps for {maps[0].shape[0]} latents; animate uses one set")
+    return tuple(maps)
 
 
 def _prepare(folder: Path, video: Path | None, settings: dict, *, resume: bool, overwrite: bool,
