@@ -12,7 +12,12 @@ Every candidate clusters the same CNN embeddings (the shipped CNNs' general-purp
 * ``spectral``: spectral clustering on a 10-nearest-neighbour graph, table k;
 * ``silhouette``: k-means with k in 3..8 chosen by the best silhouette;
 * ``balanced``: k-means centres, then features assigned to them in equal sizes;
-* ``raw``: k-means on the raw maps (the evaluation's baseline), sizes of ``paper``.
+* ``raw``: k-means on the raw maps (the evaluation's baseline), sizes of ``paper``;
+* ``effect``: not the paper's embedding: each feature's *ablation-effect signature* (where ablating
+  that feature alone changes the image: ``|bent - plain|`` summed over RGB, pooled to an 8x8 grid
+  and over ``--effect-latents`` general-purpose latents, normalised to sum 1; square-rooted, so
+  Euclidean k-means approximates the Hellinger distance), clustered by k-means with the table k.
+  Needs no part masks; costs one forward pass per feature.
 
 Usage (the machine's load changes the times, never the scores)::
 
@@ -48,10 +53,25 @@ except ImportError:  # reported by main()
     AgglomerativeClustering = None
 
 CANDIDATES = ("paper", "kmeans", "kmeans10", "ward", "spectral", "silhouette", "balanced", "raw")
+EXTRA = ("effect",)
 
 
 def _labels_to_groups(labels, k: int):
     return canonical_clusters(torch.as_tensor(np.asarray(labels), dtype=torch.int64), k)
+
+
+def effect_signature(model, path: str, layer: int, n_features: int, seeds, grid: int = 8) -> torch.Tensor:
+    """``[C, grid*grid]``: where ablating each feature alone changes the output (see module docs)."""
+    from netbend.clustering.capture import run_seeds
+    from netbend.clustering.effects import bent_output
+
+    plain = run_seeds(model, seeds)
+    rows = []
+    for f in range(n_features):
+        delta = (bent_output(model, seeds, path, layer, [f], "ablate") - plain).abs().sum(1, keepdim=True)
+        pooled = torch.nn.functional.adaptive_avg_pool2d(delta.double(), grid).sum(0).flatten()  # [grid*grid]
+        rows.append(pooled / pooled.sum().clamp_min(1e-30))
+    return torch.stack(rows).sqrt()
 
 
 def candidate_groups(name: str, x: torch.Tensor, k: int, shipped, raw_maps) -> tuple:
@@ -93,7 +113,10 @@ def main() -> None:
     ap.add_argument("--n-latents", type=int, default=24, help="held-out evaluation latents")
     ap.add_argument("--random-draws", type=int, default=8)
     ap.add_argument("--n-general", type=int, default=64)
-    ap.add_argument("--candidates", default=",".join(CANDIDATES))
+    ap.add_argument("--candidates", default=",".join(CANDIDATES),
+                    help=f"comma list of {', '.join(CANDIDATES + EXTRA)}")
+    ap.add_argument("--effect-latents", type=int, default=16,
+                    help="general-purpose latents for the 'effect' signatures")
     ap.add_argument("--cnn", default=str(DEFAULT_CNN))
     ap.add_argument("--clusters", default=str(DEFAULT_CLUSTERS))
     ap.add_argument("--out", default=None, help="JSON with every score")
@@ -122,8 +145,13 @@ def main() -> None:
         random_cache: dict[tuple, dict] = {}
         for name in names:
             t = time.process_time()
-            groups = candidate_groups(name, emb[key], len(shipped.layers[key]), shipped.layers[key],
-                                      raw_maps[path])
+            if name == "effect":
+                sig = effect_signature(model, path, layer, maps[path].shape[1],
+                                       list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.effect_latents)))
+                groups = candidate_groups("kmeans", sig, len(shipped.layers[key]), None, None)
+            else:
+                groups = candidate_groups(name, emb[key], len(shipped.layers[key]), shipped.layers[key],
+                                          raw_maps[path])
             times[name] += time.process_time() - t
             scores, _ = score_groups(model, path, layer, groups, maps[path], masks, parts, plain, seeds,
                                      layer_sums)

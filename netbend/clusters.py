@@ -137,16 +137,30 @@ def clusters_beside(model_path: str | os.PathLike) -> Path:
 
 def model_cluster_file(model: Any, model_path: str | os.PathLike | None) -> Path:
     """The cluster file that belongs to ``model`` (it may not exist): the shipped file for the
-    built-in face model, else :func:`clusters_beside` the checkpoint (the audio model's too)."""
-    if model_path is None and getattr(model, "source", None) == "default":
-        from netbend.clustering import DEFAULT_CLUSTERS
+    built-in face model (no path, or its weights file given as a path with nothing beside it),
+    else :func:`clusters_beside` the checkpoint (the audio model's too)."""
+    from netbend.clustering import DEFAULT_CLUSTERS
 
+    if model_path is None and getattr(model, "source", None) == "default":
         return DEFAULT_CLUSTERS
     if model_path is None:
         from netbend.audio.model import DEFAULT_MODEL
 
         model_path = DEFAULT_MODEL
-    return clusters_beside(model_path)
+    beside = clusters_beside(model_path)
+    if not beside.is_file() and getattr(model, "model_hash", None) == _shipped_hash():
+        return DEFAULT_CLUSTERS
+    return beside
+
+
+def _shipped_hash() -> str | None:
+    """The model hash the shipped face clusters were made for."""
+    from netbend.clustering import DEFAULT_CLUSTERS
+
+    try:
+        return str(json.loads(DEFAULT_CLUSTERS.read_text())["meta"]["model_hash"])
+    except (OSError, ValueError, KeyError):
+        return None
 
 
 def check_model_hash(clusters: ClusterSet, model: Any) -> None:

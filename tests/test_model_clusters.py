@@ -62,6 +62,9 @@ def test_the_convention_names_a_file_beside_the_checkpoint(tmp_path):
     assert clusters_beside(tmp_path / "ffhq.pkl") == tmp_path / "ffhq.pkl.clusters.json"
     assert clusters_beside(tmp_path) == tmp_path / "clusters.json"  # a model folder
     assert model_cluster_file(load_model(None), None) == DEFAULT_CLUSTERS
+    from netbend.models.default import WEIGHTS  # the built-in weights given as a file: same hash
+
+    assert model_cluster_file(load_model(WEIGHTS), WEIGHTS) == DEFAULT_CLUSTERS
 
 
 def test_generate_uses_the_shipped_clusters_for_the_eye_example(tmp_path):

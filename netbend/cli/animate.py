@@ -9,14 +9,11 @@ import click
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
 from netbend.cli.model_options import model_setup_options, parse_view, setup_model
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
-
-OWN_FILES = ("run.yaml",)
-
 
 @click.command("animate")
 @model_option
@@ -47,7 +44,7 @@ OWN_FILES = ("run.yaml",)
               help="clip.mp4 (H.264), clip.gif, or DIR/ for PNG frames.")
 @click.option("--frames-range", default=None, help="Render only frames START:STOP (STOP excluded) into the frames folder.")
 @click.option("--resume", is_flag=True, help="Keep the frames already rendered (same settings) and render the rest.")
-@click.option("--overwrite", is_flag=True, help="Replace what an earlier netbend run wrote there.")
+@overwrite_option
 @ray_options
 @click.option("--keep-frames", is_flag=True, help="Keep the PNG frames folder after encoding.")
 @click.option("--dry-run", is_flag=True, help="Validate everything, print the clip and frame 0's plan, write nothing.")
@@ -70,7 +67,6 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/fragments_of_self.yaml --seeds 2 --duration 4 --out out/fragments.mp4
       netbend animate --config examples/disembodied_gaze.yaml --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
-      netbend animate --seeds 0,7 --frames 48 --ray local --workers 2 --out out/ray_walk.mp4
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, parse_range, render_to_folder
@@ -88,11 +84,11 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
                                    device, class_index, translate, rotate, noise_path)
     wanted = parse_range(frames_range, clip.frames)
     distributed = ray_settings(ray_address, workers, model.device)
+    _prepare(folder, out if kind != "png" else None, settings, resume=resume or bool(frames_range),
+             overwrite=overwrite, dry_run=dry_run)
     if dry_run:
         _show(clip, model, settings, folder, out, kind)
         return
-    _prepare(folder, out if kind != "png" else None, settings, resume=resume or bool(frames_range),
-             overwrite=overwrite)
     atomic_write_text(folder / "run.yaml", yaml.safe_dump(settings, sort_keys=False, default_flow_style=None))
     bar = tqdm(total=len(wanted), unit="frame", desc="animate", disable=None)
     bar.update(len(wanted) - sum(1 for f in wanted if not (folder / f"frame{f:06d}.png").is_file()))
@@ -230,33 +226,26 @@ def _noise_file(path, model) -> tuple:
     return tuple(maps)
 
 
-def _prepare(folder: Path, video: Path | None, settings: dict, *, resume: bool, overwrite: bool) -> None:
-    """The output policy: refuse what netbend did not write; continue (--resume) or replace (--overwrite)."""
+def _prepare(folder: Path, video: Path | None, settings: dict, *, resume: bool, overwrite: bool,
+             dry_run: bool) -> None:
+    """The output policy (netbend.outdir): refuse what netbend did not write; continue an earlier
+    render of the same settings (--resume, --frames-range) or replace it (--overwrite)."""
     from netbend.animate import first_difference
+    from netbend.outdir import prepare_out_dir
 
     if video is not None and video.exists() and not overwrite:
         raise NetbendError(f"{video} exists; pass --overwrite to replace it")
-    if not folder.exists() or not any(folder.iterdir()):
-        return
-    if not folder.is_dir():
-        raise NetbendError(f"{folder} exists and is not a folder")
+    resume = resume and not overwrite
+    prepare_out_dir(folder, overwrite=overwrite, resume=resume, command="animate", dry_run=True, can_resume=True)
     run = folder / "run.yaml"
-    ours = run.is_file() and all(p.name in OWN_FILES or (p.name.startswith("frame") and p.suffix == ".png")
-                                 for p in folder.iterdir() if not p.name.startswith("."))
-    if not ours:
-        raise NetbendError(f"{folder} is not empty and was not written by netbend animate; choose another --out")
-    if resume and not overwrite:
+    if resume and run.is_file():
         old = yaml.safe_load(run.read_text()) or {}
         diff = first_difference(old, settings)
         if diff:
             raise NetbendError(f"{folder}: rendered with different settings ('{diff}' differs); "
                                "use the same options to --resume, or --overwrite to start again")
-        return
-    if not overwrite:
-        raise NetbendError(f"{folder} holds an earlier render; pass --resume to continue it or --overwrite to replace it")
-    for p in folder.iterdir():
-        if p.is_file():
-            p.unlink()
+    if not dry_run:
+        prepare_out_dir(folder, overwrite=overwrite, resume=resume, command="animate", can_resume=True)
 
 
 def _show(clip, model, settings: dict, folder: Path, out: Path, kind: str) -> None:
