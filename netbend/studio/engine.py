@@ -183,7 +183,7 @@ class Engine:
                 "model_hash": self.model.model_hash, "plan": "plan.yaml",
                 "clusters": str(self.clusters_path) if self.clusters_path and _uses_clusters(state) else None,
                 "seed": state.seed, "truncation": state.latent.truncation, "noise": state.latent.noise,
-                "variations": state.variation + 1, "batch_size": 1, **self.plugins,
+                "variations": state.variation + 1, **self.plugins,
                 "latent": _label(latents),
                 "latent_seed": latents.seeds[0], "variation": state.variation,
                 "resolved_plan": resolved.to_plan_dict()}
