@@ -12,10 +12,12 @@ process: ``ray.init`` alone, actors up (each loading the model), and the per-chu
 (K chunks whose work only returns a batch of uint8 images of the model's size, on one actor).
 ``--size-big 1024`` also times one batch of a random 1024 px model here, to scale the projection.
 
-The projection (printed, and labelled as such) assumes nodes like this machine, each running the
-measured Ray throughput, chunks returned to one driver over a 1 Gbit/s link (results as arrays),
-and for clustering the README's projected per-layer CPU seconds of the paper preset: layers are the
-unit of work, so the wall time cannot drop below the largest layer.
+The projection (printed, labelled as such; the video part needs ``--size-big``) assumes unshared
+nodes like this machine, each running ``--workers`` workers at the measured CPU seconds per big
+frame, every result coming back to one driver over a 1 Gbit/s link and written there as PNG (its
+measured cost), the link, the driver and the rendering overlapping; for clustering, the README's
+projected per-layer CPU seconds of the paper preset: layers are the unit of work, so the wall time
+cannot drop below the largest layer.
 
     python benchmarks/ray_scale.py [--images 64] [--frames 48] [--size 256] [--workers 2] [--threads 1]
 """
@@ -92,6 +94,7 @@ def ray_costs(model_path: Path, threads: int, workers: int, size: int, chunks: i
 
 
 def big_frame_s(size: int, threads: int) -> float:
+    """CPU seconds per frame of a random ``size`` px StyleGAN2 (config-f channels), batch of 2."""
     from netbend.models.stylegan2 import Generator
     from netbend.models.wrapper import StyleGAN2Model
 
@@ -100,9 +103,38 @@ def big_frame_s(size: int, threads: int) -> float:
     z = model.latents_from_seeds([0, 1])
     torch.set_num_threads(threads)
     with torch.no_grad():
-        t = time.perf_counter()
+        t = time.process_time()  # CPU seconds: on a shared machine closer to the frame's cost than wall time
         model.synthesize(z=z)
-        return (time.perf_counter() - t) / 2
+        return (time.process_time() - t) / 2
+
+
+def png_write_s(size: int) -> float:
+    """CPU seconds for the driver to write one PNG of ``size`` px (random noise, 5 repeats)."""
+    from netbend.media import save_png
+
+    img = np.random.default_rng(0).integers(0, 256, (size, size, 3), dtype=np.uint8)
+    with tempfile.TemporaryDirectory() as tmp:
+        t = time.process_time()
+        for i in range(5):
+            save_png(Path(tmp) / f"{i}.png", img, {"netbend": "{}"})
+        return (time.process_time() - t) / 5
+
+
+def project_video(big: int, small: int, threads: int, workers: int, costs: dict) -> None:
+    """The PROJECTION of docs/ray.md: nodes like this machine, unshared, ``workers`` workers each."""
+    t_big, t_small, png = big_frame_s(big, threads), big_frame_s(small, threads), png_write_s(big)
+    print(f"one frame: {t_big:.2f} CPU s at {big} px, {t_small:.3f} CPU s at {small} px; driver PNG write "
+          f"{png:.3f} CPU s at {big} px")
+    rate = workers / t_big  # frames/s per node
+    link = VIDEO_FRAMES * big * big * 3 / LINK_BYTES_S
+    driver = VIDEO_FRAMES * png + VIDEO_FRAMES / 8 * costs["per_chunk_s"]
+    start = costs["init_s"] + costs["actors_up_s"]
+    print(f"PROJECTION (not measured): {VIDEO_FRAMES}-frame {big} px video, nodes like this one unshared "
+          f"({workers} workers, {rate:.2f} frames/s), results as arrays through one driver at 1 Gbit/s:")
+    for nodes in (1, 8, 64):
+        render = VIDEO_FRAMES / (rate * nodes)
+        print(f"  {nodes:>2} node(s): about {(max(render, link, driver) + start) / 60:.0f} min (rendering "
+              f"{render / 60:.1f} min, link {link / 60:.1f} min, driver PNGs+chunks {driver / 60:.1f} min)")
 
 
 def lpt(jobs: list[float], nodes: int) -> float:
@@ -149,26 +181,8 @@ def main() -> None:
     print(f"Ray start-up: ray.init {costs['init_s']:.1f} s; {args.workers} actors up with the model "
           f"{costs['actors_up_s']:.1f} s; per-chunk overhead {costs['per_chunk_s'] * 1000:.0f} ms "
           f"(a chunk returning 8 uint8 images of {args.size} px, one actor)")
-    anim = rows[1]
-    node_rate = args.frames / max(anim["ray_s"] - costs["init_s"] - costs["actors_up_s"], 1e-9)  # frames/s
-    scale = 1.0
     if args.size_big:
-        t_big, t_small = big_frame_s(args.size_big, args.threads), big_frame_s(args.size, args.threads)
-        scale = t_big / t_small  # how much slower one big frame is than one small one
-        print(f"one frame here: {t_big:.2f} s at {args.size_big} px, {t_small:.3f} s at {args.size} px "
-              f"({scale:.1f}x)")
-    big = args.size_big or args.size
-    frame_bytes = big * big * 3
-    print(f"PROJECTION (not measured): {VIDEO_FRAMES}-frame {big} px video, nodes like this one at the "
-          f"measured Ray rate {node_rate:.2f} frames/s/node at {args.size} px, / {scale:.1f} at {big} px; "
-          f"results to one driver at 1 Gbit/s:")
-    for nodes in (1, 8, 64):
-        compute = VIDEO_FRAMES * scale / (node_rate * nodes)
-        link = VIDEO_FRAMES * frame_bytes / LINK_BYTES_S
-        chunks = VIDEO_FRAMES / 8 * costs["per_chunk_s"]
-        wall = costs["init_s"] + costs["actors_up_s"] + max(compute, link) + chunks / nodes
-        print(f"  {nodes:>2} node(s): {wall / 60:.1f} min (compute {compute / 60:.1f} min, driver link "
-              f"{link / 60:.1f} min)")
+        project_video(args.size_big, args.size, args.threads, args.workers, costs)
     total = sum(PAPER_LAYER_CPU_S)
     print(f"PROJECTION (not measured): paper clustering preset, {total / 3600:.1f} CPU-hours of layer "
           "trainings (README), one layer per worker:")

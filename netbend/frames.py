@@ -46,6 +46,7 @@ class Clip:
     clusters: ClusterSet | None = None
     audio: Any = None  # netbend.audio_features.AudioFeatures
     view: Any = None  # StyleGAN3: (dx, dy, degrees), each a number or a curve (--translate/--rotate)
+    noise_maps: tuple | None = None  # a noise file's maps, [1, 1, r, r] each: used instead of `noise`
 
     @property
     def frames(self) -> int:
@@ -162,7 +163,8 @@ def render_batch(model: Any, clip: Clip, batch: int, batch_size: int) -> tuple[n
         mean = model.mean_w if w.ndim == 2 else model.mean_w[:, None, :]
         shape = (-1,) + (1,) * (w.ndim - 1)
         w = mean + torch.from_numpy(psi.astype(np.float32)).to(w.device).reshape(shape) * (w - mean)
-    noise = frame_noise(clip.noise, clip.path, frames, model.module.noise_resolutions(), clip.seed)
+    noise = list(clip.noise_maps) if clip.noise_maps is not None else \
+        frame_noise(clip.noise, clip.path, frames, model.module.noise_resolutions(), clip.seed)
     if isinstance(noise, list):
         noise = [n.to(model.device) for n in noise]
     resolved = [resolve_frame(clip, model, int(f)) for f in frames]

@@ -8,7 +8,6 @@ it, so a projection re-renders with the same pixels.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
@@ -41,6 +40,8 @@ def load_noise_file(path: str | os.PathLike, model) -> list[torch.Tensor]:
         raise NetbendError(f"{path}: holds {sorted(tensors)[:4]}...; model '{model.name}' needs "
                            f"noise_0 .. noise_{len(res) - 1}")
     maps = [tensors[k] for k in want]
+    if not maps:  # a model without noise inputs (StyleGAN3)
+        return []
     batch = maps[0].shape[0] if maps[0].ndim == 4 else 0
     for key, m, r in zip(want, maps, res):
         if m.ndim != 4 or tuple(m.shape) != (batch, 1, r, r) or not m.is_floating_point():

@@ -1,8 +1,8 @@
 """Every example line of every command's and group's --help runs.
 
 The test walks the click command tree, so a command added later is covered without editing this
-file. The examples of one --help run in order, in a fresh folder holding the tiny inputs they name
-(INPUTS), for real, or with --dry-run appended when the example's command is in DRY_RUN. A command
+file. The examples of one --help run in order, in a fresh folder holding the clone's examples/ and the
+tiny inputs they name (INPUTS), for real, or with --dry-run appended when the example's command is in DRY_RUN. A command
 or group without an `Examples:` block, an example that fails (a misspelt option, a missing input
 file), and a DRY_RUN command without --dry-run all fail the test: nothing is skipped.
 """
@@ -39,6 +39,8 @@ DRY_RUN = {
     ("project",): "optimises a latent for hundreds of steps",
     ("studio",): "serves the web page until stopped",
 }
+# Options whose examples run with --dry-run appended, whatever the command, and why.
+DRY_RUN_OPTIONS = {"--ray": "starts a local Ray cluster (seconds per example; tests/test_distributed.py runs it)"}
 
 
 def _walk(cmd: click.Command, path: tuple[str, ...] = ()):
@@ -163,6 +165,7 @@ INPUTS: dict[str, Callable[[Path], None]] = {
 
 
 def _make_inputs(lines: list[str], folder: Path) -> None:
+    (folder / "examples").symlink_to(ROOT / "examples")  # examples may use the clone's examples/
     tokens = {t for line in lines for t in shlex.split(line, comments=True)}
     for name, make in INPUTS.items():
         used = any(t == name or t == name.rstrip("/") + "/" or (name.endswith("/") and t.startswith(name))
@@ -182,7 +185,8 @@ def test_every_help_example_runs(path, tmp_path, monkeypatch):
     _make_inputs(lines, tmp_path)
     for line in lines:
         args = shlex.split(line, comments=True)[1:]
-        if command_path(args) in DRY_RUN and "--dry-run" not in args:
+        dry = command_path(args) in DRY_RUN or any(a in DRY_RUN_OPTIONS for a in args)
+        if dry and "--dry-run" not in args:
             args.append("--dry-run")
         res = CliRunner().invoke(main, args)
         assert res.exit_code == 0, f"`{line}` ({' '.join(args)}) failed:\n{res.output}"

@@ -516,3 +516,34 @@ def test_shipped_example_projection_draws_the_example_face():
     image = render(model, w, load_noise_file(examples / "face_noise.safetensors", model))
     target = torch.from_numpy(read_target(examples / "face.png", 64).pixels).permute(2, 0, 1)[None] / 127.5 - 1
     assert losses.psnr(image, target).item() > 25  # 27.35 dB when it was made
+
+
+def test_animate_takes_the_projection_files(tmp_path, tiny_path):
+    Image.new("RGB", (16, 16), (30, 160, 90)).save(tmp_path / "me.png")
+    assert run("project", tmp_path / "me.png", "--model", tiny_path, "--steps", 5, "--out", tmp_path / "p").exit_code == 0
+    res = run("animate", "--model", tiny_path, "--w", tmp_path / "p" / "me_w.npy", "--noise-file",
+              tmp_path / "p" / "me_noise.safetensors", "--frames", 2, "--batch-size", 1, "--out", f"{tmp_path / 'a'}/")
+    assert res.exit_code == 0, res.output
+    frames = sorted((tmp_path / "a").glob("*.png"))
+    projected = np.asarray(Image.open(tmp_path / "p" / "me_projected.png"))
+    assert len(frames) == 2 and all(np.array_equal(np.asarray(Image.open(f)), projected) for f in frames)
+
+
+@pytest.mark.parametrize("name,extra", [("sg3_t", []), ("ada_cond", ["--class", "1"])])
+def test_stylegan3_and_conditional_models_project_and_rerender(tmp_path, name, extra):
+    from nvlabs_fixtures import write_fixture_pickle
+
+    pkl = write_fixture_pickle(name, tmp_path / f"{name}.pkl")
+    model = load_model(pkl)
+    size = model.resolution
+    Image.new("RGB", (size, size), (200, 120, 40)).save(tmp_path / "x.png")
+    res = run("project", tmp_path / "x.png", "--model", pkl, "--steps", 4, *extra, "--out", tmp_path / "p")
+    assert res.exit_code == 0, res.output
+    res = run("generate", "--model", pkl, "--w", tmp_path / "p" / "x_w.npy", "--noise-file",
+              tmp_path / "p" / "x_noise.safetensors", *extra, "--out", tmp_path / "g")
+    assert res.exit_code == 0, res.output
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "g" / "w0000_var00.png")),
+                          np.asarray(Image.open(tmp_path / "p" / "x_projected.png")))
+    if extra:
+        res = run("project", tmp_path / "x.png", "--model", pkl, "--steps", 2, "--out", tmp_path / "q")
+        assert res.exit_code == 2 and "give --class K" in res.output

@@ -9,14 +9,11 @@ import click
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
 from netbend.cli.model_options import model_setup_options, parse_view, setup_model
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.fileio import atomic_write_text
-
-OWN_FILES = ("run.yaml",)
-
 
 @click.command("animate")
 @model_option
@@ -38,6 +35,8 @@ OWN_FILES = ("run.yaml",)
               help="Truncation psi: a number or a curve, e.g. '{lfo: 0.25, range: [0.5, 1]}'.")
 @click.option("--noise", type=click.Choice(["const", "random", "interp", "none"]), default="const",
               show_default=True, help="Noise inputs: stored, new every frame, blended between keyframes, none.")
+@click.option("--noise-file", "noise_path", type=click.Path(dir_okay=False),
+              help="Noise maps for every frame (e.g. a projection's NAME_noise.safetensors); replaces --noise.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed: random selections and noise.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1))
 @device_option
@@ -45,14 +44,14 @@ OWN_FILES = ("run.yaml",)
               help="clip.mp4 (H.264), clip.gif, or DIR/ for PNG frames.")
 @click.option("--frames-range", default=None, help="Render only frames START:STOP (STOP excluded) into the frames folder.")
 @click.option("--resume", is_flag=True, help="Keep the frames already rendered (same settings) and render the rest.")
-@click.option("--overwrite", is_flag=True, help="Replace what an earlier netbend run wrote there.")
+@overwrite_option
 @ray_options
 @click.option("--keep-frames", is_flag=True, help="Keep the PNG frames folder after encoding.")
 @click.option("--dry-run", is_flag=True, help="Validate everything, print the clip and frame 0's plan, write nothing.")
 @model_setup_options(curves=True)
 def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
-                fps, audio_path, truncation, noise, seed, batch_size, device, out_path, frames_range, resume, overwrite,
-                ray_address, workers, keep_frames, dry_run, class_index, translate, rotate) -> None:
+                fps, audio_path, truncation, noise, noise_path, seed, batch_size, device, out_path, frames_range,
+                resume, overwrite, ray_address, workers, keep_frames, dry_run, class_index, translate, rotate) -> None:
     """Render a video of bending over time.
 
     Frames follow a latent path through keyframes (--seeds in order, --latents or --w); any number
@@ -68,7 +67,6 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
       netbend animate --config examples/fragments_of_self.yaml --seeds 2 --duration 4 --out out/fragments.mp4
       netbend animate --config examples/disembodied_gaze.yaml --seeds 1-6 --interp cubic --loop --duration 6 --out out/gaze.mp4
       netbend animate --seeds 0 --truncation "{lfo: 0.5, range: [0.3, 1]}" --frames 24 --out out/psi/
-      netbend animate --seeds 0,7 --frames 48 --ray local --workers 2 --out out/ray_walk.mp4
       netbend animate --config examples/audio_reactive.yaml --audio examples/audio/synth_seed2_0.flac --seeds 3,8 --loop --fps 12 --out out/audio.mp4
     """
     from netbend.animate import assemble, parse_range, render_to_folder
@@ -83,14 +81,14 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
     folder = out if kind == "png" else Path(f"{out_path}.frames")
     clip, model, settings = _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop,
                                    n_frames, duration, fps, audio_path, truncation, noise, seed, batch_size,
-                                   device, class_index, translate, rotate)
+                                   device, class_index, translate, rotate, noise_path)
     wanted = parse_range(frames_range, clip.frames)
     distributed = ray_settings(ray_address, workers, model.device)
+    _prepare(folder, out if kind != "png" else None, settings, resume=resume or bool(frames_range),
+             overwrite=overwrite, dry_run=dry_run)
     if dry_run:
         _show(clip, model, settings, folder, out, kind)
         return
-    _prepare(folder, out if kind != "png" else None, settings, resume=resume or bool(frames_range),
-             overwrite=overwrite)
     atomic_write_text(folder / "run.yaml", yaml.safe_dump(settings, sort_keys=False, default_flow_style=None))
     bar = tqdm(total=len(wanted), unit="frame", desc="animate", disable=None)
     bar.update(len(wanted) - sum(1 for f in wanted if not (folder / f"frame{f:06d}.png").is_file()))
@@ -130,7 +128,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
 
 def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
            fps, audio_path, truncation, noise, seed, batch_size, device, class_index=None, translate=None,
-           rotate=None):
+           rotate=None, noise_path=None):
     """Validate every option and load what the clip needs: (clip, model, settings for run.yaml)."""
     import numpy as np
 
@@ -178,8 +176,9 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
     if interp == "cubic" and kind == "z":
         keys, kind = model.mapping(keys), "w"  # the spline runs through the keyframes' w
     path = LatentPath(kind, keys.detach().cpu().numpy(), interp, loop, frames)
+    maps = _noise_file(noise_path, model) if noise_path else None
     clip = Clip(path, fps=fps, plan=plan, truncation=psi, noise=noise, seed=seed, clusters=clusters, audio=audio,
-                view=view)
+                view=view, noise_maps=maps)
     from netbend import __version__
 
     source = ({"seeds": [int(s) for s in latents.seeds]} if latents.seeds[0] is not None
@@ -190,6 +189,8 @@ def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, 
                 "source_plan": plan.to_dict(), "clusters": clusters.source if clusters else None,
                 "latents": source, "interp": interp, "loop": loop, "frames": frames, "fps": fps,
                 "truncation": curve_to_yaml(psi), "noise": noise, "seed": seed, "batch_size": batch_size,
+                "noise_file": None if noise_path is None else {"file": str(noise_path),
+                                                               "sha256": _file_hash(noise_path)},
                 "audio": None if audio is None else {"file": str(audio_path), "sha256": _file_hash(audio_path)},
                 **model_settings,
                 **({} if view is None else {"translate": [curve_to_yaml(v) for v in view[:2]],
@@ -216,33 +217,35 @@ def _file_hash(path) -> str:
     return digest.hexdigest()[:16]
 
 
-def _prepare(folder: Path, video: Path | None, settings: dict, *, resume: bool, overwrite: bool) -> None:
-    """The output policy: refuse what netbend did not write; continue (--resume) or replace (--overwrite)."""
+def _noise_file(path, model) -> tuple:
+    from netbend.noise_maps import load_noise_file
+
+    maps = load_noise_file(path, model)
+    if maps and maps[0].shape[0] != 1:
+        raise NetbendError(f"--noise-file {path}: holds maps for {maps[0].shape[0]} latents; animate uses one set")
+    return tuple(maps)
+
+
+def _prepare(folder: Path, video: Path | None, settings: dict, *, resume: bool, overwrite: bool,
+             dry_run: bool) -> None:
+    """The output policy (netbend.outdir): refuse what netbend did not write; continue an earlier
+    render of the same settings (--resume, --frames-range) or replace it (--overwrite)."""
     from netbend.animate import first_difference
+    from netbend.outdir import prepare_out_dir
 
     if video is not None and video.exists() and not overwrite:
         raise NetbendError(f"{video} exists; pass --overwrite to replace it")
-    if not folder.exists() or not any(folder.iterdir()):
-        return
-    if not folder.is_dir():
-        raise NetbendError(f"{folder} exists and is not a folder")
+    resume = resume and not overwrite
+    prepare_out_dir(folder, overwrite=overwrite, resume=resume, command="animate", dry_run=True, can_resume=True)
     run = folder / "run.yaml"
-    ours = run.is_file() and all(p.name in OWN_FILES or (p.name.startswith("frame") and p.suffix == ".png")
-                                 for p in folder.iterdir() if not p.name.startswith("."))
-    if not ours:
-        raise NetbendError(f"{folder} is not empty and was not written by netbend animate; choose another --out")
-    if resume and not overwrite:
+    if resume and run.is_file():
         old = yaml.safe_load(run.read_text()) or {}
         diff = first_difference(old, settings)
         if diff:
             raise NetbendError(f"{folder}: rendered with different settings ('{diff}' differs); "
                                "use the same options to --resume, or --overwrite to start again")
-        return
-    if not overwrite:
-        raise NetbendError(f"{folder} holds an earlier render; pass --resume to continue it or --overwrite to replace it")
-    for p in folder.iterdir():
-        if p.is_file():
-            p.unlink()
+    if not dry_run:
+        prepare_out_dir(folder, overwrite=overwrite, resume=resume, command="animate", can_resume=True)
 
 
 def _show(clip, model, settings: dict, folder: Path, out: Path, kind: str) -> None:

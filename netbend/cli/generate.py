@@ -73,7 +73,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
       netbend generate --model ffhq.pkl --w projected_w.npy --config plan.yaml --raw out.npy --out out/ffhq
       netbend generate --w examples/images/face_w.npy --noise-file examples/images/face_noise.safetensors \
         --config examples/only_eyes.yaml --out out/face_bent
-      netbend generate --seeds 0-63 --ray local --workers 2 --out out/ray
+      netbend generate --seeds 0-7 --batch-size 4 --ray local --workers 2 --out out/ray
     """
     from netbend.models import load_model
 
@@ -106,11 +106,12 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
                 "model_hash": model.model_hash, "plan": str(plan_path) if plan_path else None,
                 "clusters": clusters.source if clusters else None, "seed": seed,
                 "truncation": truncation, "noise": str(noise_path) if noise_path else noise,
-                "variations": variations, "batch_size": batch_size, **model_settings,
+                "variations": variations, **model_settings,
                 **({"scale": scale, "scale_filter": scale_filter} if scale > 1 else {}), **plugin_settings()}
+    recorded = {**settings, "batch_size": batch_size}  # run.yaml: the batches decide the bits (--resume)
     if resume:
-        _check_resume(out, settings, plan)
-    atomic_write_text(out / "run.yaml", yaml.safe_dump({**settings, "source_plan": plan.to_dict()},
+        _check_resume(out, recorded, plan)
+    atomic_write_text(out / "run.yaml", yaml.safe_dump({**recorded, "source_plan": plan.to_dict()},
                                                        sort_keys=False, default_flow_style=None))
     job = Batches(latents, tuple(resolved), truncation, noise_maps, seed, batch_size)
     todo = [c for c in job.chunks() if not all((out / _name(label, c[0])).is_file() for label in job.part(c).labels)]
@@ -150,7 +151,7 @@ def generate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, tr
         save_png(out / "grid.png", contact_sheet([[sheet[lab, v] for v in range(variations)] for lab in labels],
                                                  labels, [f"var {v}" for v in range(variations)],
                                                  corner="latent"))
-    run = {**settings, "source_plan": plan.to_dict(), "images": images, **({"grid": "grid.png"} if grid else {}),
+    run = {**recorded, "source_plan": plan.to_dict(), "images": images, **({"grid": "grid.png"} if grid else {}),
            "resolved_plans": {f"plan_var{r.variation:02d}.yaml": r.to_plan_dict() for r in resolved}}
     atomic_write_text(out / "run.yaml", yaml.safe_dump(run, sort_keys=False, default_flow_style=None))
     if raw_path:
@@ -203,7 +204,7 @@ def _noise_maps(path, model, n_latents: int) -> list:
     from netbend.noise_maps import load_noise_file
 
     maps = load_noise_file(path, model)
-    if maps[0].shape[0] not in (1, n_latents):
+    if maps and maps[0].shape[0] not in (1, n_latents):
         raise NetbendError(f"--noise-file {path}: holds maps for {maps[0].shape[0]} latents; give 1 or "
                            f"one per latent ({n_latents})")
     return maps

@@ -5,6 +5,7 @@ import click
 from tqdm import tqdm
 
 from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
+from netbend.cli.model_options import model_setup_options, setup_model
 from netbend.errors import NetbendError
 
 
@@ -24,7 +25,8 @@ from netbend.errors import NetbendError
 @click.option("--noise-regularize", default=1e5, show_default=True, type=click.FloatRange(0),
               help="Weight of the noise maps' autocorrelation penalty.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed of the initial noise maps and latent noise.")
-@click.option("--no-crop", is_flag=True, help="Resize the whole image (squashing it) instead of centre-cropping a square.")
+@click.option("--no-crop", is_flag=True,
+              help="Resize the whole image (squashing it) instead of centre-cropping a square.")
 @click.option("--batch-size", default=8, show_default=True, type=click.IntRange(1), help="Images optimised together.")
 @device_option
 @click.option("--video", is_flag=True, help="Also write NAME_optimisation.mp4: target | projection as it is optimised "
@@ -32,8 +34,9 @@ from netbend.errors import NetbendError
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/project", show_default=True)
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Read and check every input, print what would be written, write nothing.")
+@model_setup_options
 def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise_regularize, seed, no_crop,
-                batch_size, device, video, out_dir, overwrite, dry_run) -> None:
+                batch_size, device, video, out_dir, overwrite, dry_run, class_index, translate, rotate) -> None:
     """Project images into a StyleGAN2's W or W+ space.
 
     Each PNG/JPEG (any size; grey, 16-bit, alpha or palette images are converted) is
@@ -64,6 +67,7 @@ def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise
                               seed=seed)
     model = load_model(model_path, device=pick_device(device))
     check_projectable(model)
+    model_settings = setup_model(model, class_index, translate, rotate)
     networks = _networks(model_path, config, vgg_path, model.device)
     targets = [read_target(p, model.resolution, crop=not no_crop) for p in images]
     for t in targets:
@@ -79,7 +83,8 @@ def project_cmd(images, model_path, space, steps, loss_text, vgg_path, lr, noise
                    f"loss {config.loss}) and write to {out}/: "
                    + ", ".join(f"{t.name}_*" for t in targets) + ", project.json")
         return
-    settings = {"model": str(model_path or "default"), "crop": not no_crop, "batch_size": batch_size}
+    settings = {"model": str(model_path or "default"), "crop": not no_crop, "batch_size": batch_size,
+                **model_settings}
     bar = tqdm(total=steps * len(targets), unit="step", desc="project", disable=None)
 
     def progress(report) -> None:

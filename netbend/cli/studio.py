@@ -5,7 +5,7 @@ import secrets
 
 import click
 
-from netbend.cli.common import device_option, model_option, pick_device
+from netbend.cli.common import device_option, model_option, pick_device, plugin_settings
 from netbend.errors import NetbendError
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -48,6 +48,7 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
       netbend studio --preset examples/fig3_stochastic.yaml --no-browser
       netbend studio --audio --no-browser
     """
+    from netbend.examples import resolve
     from netbend.studio import require
 
     require()
@@ -62,14 +63,11 @@ def studio_cmd(model_path, clusters_path, preset_path, presets_dir, host, port, 
         token = secrets.token_urlsafe(18)
         click.echo(f"netbend: warning: serving on {host}: anyone who can reach it and has the token "
                    "can use this machine's model and CPU", err=True)
-    from netbend.examples import resolve
-
     osc_map = OscMap.load(resolve(osc_map_path)) if osc_map_path else OscMap({})
     engine = open_engine(model_path, clusters_path, device=str(pick_device(device)), audio=audio)
+    engine.plugins = plugin_settings()  # recorded in saved PNGs, as generate records them
     initial = None
     if preset_path:
-        from netbend.examples import resolve
-
         path = resolve(preset_path)  # or a shipped example plan by name
         if not path.is_file():
             raise NetbendError(f"{path}: preset file not found")

@@ -29,13 +29,14 @@ class Example:
 
 
 def list_examples() -> list[Example]:
-    """Every shipped example plan, by name."""
-    return [Example(p.stem, p, _first_comment(p)) for p in sorted(EXAMPLES_DIR.glob("*.yaml"))]
+    """Every shipped example plan (a YAML file with a top-level ``transforms:``), by name."""
+    return [Example(p.stem, p, _first_comment(p)) for p in sorted(EXAMPLES_DIR.glob("*.yaml")) if _is_plan(p)]
 
 
 def other_examples() -> list[Path]:
-    """The shipped example files that are not plans: audio clips, images, the plugin."""
-    return (sorted((EXAMPLES_DIR / "audio").glob("*.flac")) + sorted((EXAMPLES_DIR / "images").glob("*.png"))
+    """The shipped example files that are not plans: other YAML, audio clips, images, the plugin."""
+    return ([p for p in sorted(EXAMPLES_DIR.glob("*.yaml")) if not _is_plan(p)]  # e.g. an OSC mapping
+            + sorted((EXAMPLES_DIR / "audio").glob("*.flac")) + sorted((EXAMPLES_DIR / "images").glob("*.*"))
             + [EXAMPLES_DIR / "my_transforms.py"])
 
 
@@ -81,6 +82,10 @@ def copy_examples(dest: Path) -> list[Path]:
         atomic_write_bytes(target, src.read_bytes())
         written.append(target)
     return written
+
+
+def _is_plan(path: Path) -> bool:
+    return any(line.startswith("transforms:") for line in path.read_text().splitlines())
 
 
 def _first_comment(path: Path) -> str:

@@ -104,7 +104,8 @@ def trunk_from_state(sd: dict[str, torch.Tensor], file: Path) -> DiscriminatorTr
     try:
         trunk.load_state_dict({**trunk.state_dict(), **wanted}, strict=True)
     except RuntimeError as err:
-        raise NetbendError(f"{file}: discriminator weight shapes do not fit ({str(err).splitlines()[-1].strip()})") from None
+        last = str(err).splitlines()[-1].strip()
+        raise NetbendError(f"{file}: discriminator weight shapes do not fit ({last})") from None
     return trunk.eval().requires_grad_(False)
 
 

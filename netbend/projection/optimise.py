@@ -54,11 +54,18 @@ class Projection:
 
 
 def check_projectable(model) -> None:
-    """Projection needs a StyleGAN2 with a mapping network (for the mean and spread of W)."""
-    if not hasattr(model, "synthesize") or not hasattr(model, "mean_w"):
+    """Projection needs a StyleGAN2/3 with a mapping network (for the mean and spread of W).
+
+    StyleGAN3 models have no noise inputs (only w is optimised); a conditional model projects
+    with the class set by ``model.set_class``.
+    """
+    if not hasattr(model, "synthesize") or not hasattr(type(model), "mean_w"):
         raise NetbendError(f"model '{getattr(model, 'name', model)}' is not a StyleGAN2 image model; "
                            "projection needs one")
-    if getattr(model.module, "n_mlp", 0) < 1:
+    depth = getattr(model.module, "n_mlp", None)
+    if depth is None:
+        depth = getattr(getattr(model.module, "mapping", None), "num_layers", 0)  # StyleGAN3
+    if depth < 1:
         raise NetbendError(f"model '{model.name}' has no mapping network (0 mapping layers); projection "
                            "starts from the mean w and needs the mapping network to find it")
 
@@ -67,8 +74,7 @@ def w_stats(model) -> tuple[torch.Tensor, float]:
     """(mean w [1, w_dim], spread of W: sqrt of the summed per-dimension variance), seeded samples."""
     gen = torch.Generator().manual_seed(0)
     z = torch.randn(W_STD_SAMPLES, model.z_dim, generator=gen).to(model.device)
-    with torch.no_grad():
-        w = model.module.mapping(z)  # [S, w_dim]
+    w = model.mapping(z)  # [S, w_dim], the model's class for a conditional model
     mean = model.mean_w
     return mean, float((w - mean).square().sum(1).mean().sqrt())
 
@@ -99,11 +105,9 @@ def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionC
     targets = targets.to(model.device, torch.float32)
     objective = Objective(config.loss, targets, networks)
     n, device = len(targets), model.device
-    mean_w, w_std = w_stats(model)
     rngs = [torch.Generator().manual_seed(config.seed * 1_000_003 + i) for i in (indices or range(n))]
-    shape = (n, g.style_dim) if config.space == "w" else (n, g.n_latent, g.style_dim)
-    w_opt = mean_w.reshape(1, *[1] * (len(shape) - 2), -1).expand(shape).clone().requires_grad_(True)
-    noises = [_draw(rngs, (1, r, r), device).requires_grad_(config.optimise_noise) for r in g.noise_resolutions()]
+    w_opt, noises, w_std = _start(model, rngs, config)
+    shape = tuple(w_opt.shape)
     optimiser = torch.optim.Adam([w_opt] + (noises if config.optimise_noise else []), betas=(0.9, 0.999),
                                  lr=config.lr)
     best = Projection(w_opt.detach().clone(), [v.detach().clone() for v in noises],
@@ -140,6 +144,17 @@ def project(model, targets: torch.Tensor, config: ProjectionConfig = ProjectionC
         for p, r in zip(g.parameters(), requires):
             p.requires_grad_(r)
     return best
+
+
+def _start(model, rngs: list[torch.Generator], config: ProjectionConfig):
+    """(w [N, w_dim] or [N, num_ws, w_dim] at the mean w, unit noise maps [N, 1, r, r], spread of W)."""
+    g, n = model.module, len(rngs)
+    mean_w, w_std = w_stats(model)
+    shape = (n, g.style_dim) if config.space == "w" else (n, g.n_latent, g.style_dim)
+    w_opt = mean_w.reshape(1, *[1] * (len(shape) - 2), -1).expand(shape).clone().requires_grad_(True)
+    noises = [_draw(rngs, (1, r, r), model.device).requires_grad_(config.optimise_noise)
+              for r in g.noise_resolutions()]
+    return w_opt, noises, w_std
 
 
 def _draw(rngs: list[torch.Generator], shape: tuple[int, ...], device) -> torch.Tensor:

@@ -2,11 +2,13 @@
 
 Images go through :func:`project` in batches; each image's files are written as soon as its
 batch is done (with ``video``, also ``NAME_optimisation.mp4``: target | current synthesis, about
-:data:`VIDEO_FRAMES` frames spread over the run, at 24 fps), and ``project.json`` (settings, per-image loss, PSNR, MS-SSIM, steps, seconds) is
-rewritten after every batch, so an interrupted run keeps what it finished.
+:data:`VIDEO_FRAMES` frames spread over the run, at 24 fps), and ``project.json`` (settings,
+per-image loss, PSNR, MS-SSIM, steps, seconds) is rewritten after every batch, so an interrupted
+run keeps what it finished.
 """
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Callable, Mapping
@@ -39,8 +41,6 @@ def project_files(model, targets: list[TargetImage], out: Path, config: Projecti
                   settings: dict | None = None,
                   callback: Callable[[StepReport], None] | None = None, video: bool = False) -> dict:
     """Project ``targets`` batch by batch, writing every image's files and ``project.json``."""
-    import json
-
     names = unique_names([t.name for t in targets])
     summary = {**(settings or {}), "model_name": model.name, "model_hash": model.model_hash,
                "resolution": model.resolution, "config": config.to_dict(), "images": []}

@@ -68,6 +68,7 @@ class Engine:
         self.lock = threading.RLock()
         self.model_path = model_path
         self.device = device
+        self.plugins: dict[str, Any] = {}  # {"plugins": [...]} when `netbend --plugin` loaded any
         self.model = load_model(model_path, device=device)
         if not hasattr(self.model, "synthesize"):
             raise NetbendError(f"--model {model_path}: {self.model.name} is an audio model; the studio "
@@ -182,7 +183,8 @@ class Engine:
                 "model_hash": self.model.model_hash, "plan": "plan.yaml",
                 "clusters": str(self.clusters_path) if self.clusters_path and _uses_clusters(state) else None,
                 "seed": state.seed, "truncation": state.latent.truncation, "noise": state.latent.noise,
-                "variations": state.variation + 1, "batch_size": 1, "latent": _label(latents),
+                "variations": state.variation + 1, **self.plugins,
+                "latent": _label(latents),
                 "latent_seed": latents.seeds[0], "variation": state.variation,
                 "resolved_plan": resolved.to_plan_dict()}
 

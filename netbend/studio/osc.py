@@ -22,7 +22,6 @@ import fnmatch
 import math
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Mapping
 
 import yaml
@@ -64,7 +63,9 @@ class OscMap:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "OscMap":
-        path = Path(path)
+        from netbend.examples import resolve
+
+        path = resolve(path)  # or a shipped example by name (studio_osc_map.yaml)
         if not path.is_file():
             raise NetbendError(f"{path}: OSC mapping file not found")
         try:
