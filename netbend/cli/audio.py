@@ -244,7 +244,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
       netbend audio autoencode drums.wav --config fig3_stochastic --out bent.wav --variations 4
       netbend audio autoencode song.flac --out plain.wav --phase original --spectrogram-png s.png
       netbend audio autoencode examples/audio/synth_seed2_0.flac --config examples/audio_automation.yaml --out out/automated.wav
-      netbend audio autoencode examples/audio/ --out out/autoencoded/ --config fig3_stochastic --variations 2
+      netbend audio autoencode my_tracks/ --out out/autoencoded/ --config fig3_stochastic --variations 2
 
     Any number in the plan may be a curve (docs/animate.md): it is read at each window's centre
     time, so the bend changes along the track; 'audio:' curves follow the input recording.
