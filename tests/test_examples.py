@@ -50,7 +50,8 @@ def test_examples_command_lists_prints_and_copies(tmp_path):
     assert res.exit_code == 0 and (EXAMPLES_DIR / "remove_eyes.yaml").read_text() in res.output
     res = CliRunner().invoke(main, ["examples", "--copy", str(tmp_path / "c")])
     assert res.exit_code == 0, res.output
-    copied = sorted(str(p.relative_to(tmp_path / "c")) for p in (tmp_path / "c").rglob("*") if p.is_file())
+    copied = sorted(str(p.relative_to(tmp_path / "c")) for p in (tmp_path / "c").rglob("*")
+                    if p.is_file() and p.name != ".netbend-run.json")
     shipped = sorted(str(p.relative_to(EXAMPLES_DIR)) for p in EXAMPLES_DIR.rglob("*")
                      if p.is_file() and p.name != "__init__.py" and "__pycache__" not in p.parts)
     assert copied == shipped  # every plan, clip, image, the plugin and the OSC map

@@ -14,7 +14,7 @@ from netbend.errors import NetbendError
 from netbend.models import load_model, save_native
 from netbend.models.stylegan2 import Generator
 from netbend.models.wrapper import StyleGAN2Model
-from netbend.projection import ProjectionConfig, parse_loss, project, read_target, render
+from netbend.projection import ProjectionConfig, parse_loss, project, read_target, render, to_tensor
 from netbend.projection import losses
 from netbend.projection.outputs import unique_names
 from netbend.projection.schedule import latent_noise_at, lr_at
@@ -514,7 +514,7 @@ def test_shipped_example_projection_draws_the_example_face():
     model = load_model(None)
     w = torch.from_numpy(np.load(examples / "face_w.npy"))
     image = render(model, w, load_noise_file(examples / "face_noise.safetensors", model))
-    target = torch.from_numpy(read_target(examples / "face.png", 64).pixels).permute(2, 0, 1)[None] / 127.5 - 1
+    target = to_tensor([read_target(examples / "face.png", 64).pixels])
     assert losses.psnr(image, target).item() > 25  # 27.35 dB when it was made
 
 

@@ -381,13 +381,15 @@ def evaluate_cmd(model_path, device, clusters_path, out, layers, n_latents, rand
     """Score clusters against the face renderer's part masks (default face model only).
 
     Compares the clusters with k-means on raw maps and with random groups of the same sizes:
-    alignment (energy share in a part / the part's area) and edit locality (share of the
-    ablation's pixel change inside that part).
+    alignment (energy share in a part / the part's area), edit locality (share of the
+    ablation's pixel change inside that part) and specificity (how far the parts a cluster's
+    ablation changes differ from the whole layer's; with intervals). Without --clusters, the
+    model's own cluster file is scored.
 
     \b
     Examples:
       netbend cluster evaluate --clusters runs/faces/clusters.json --out runs/faces/eval
-      netbend cluster evaluate --clusters default_faces_clusters --plan remove_eyes --out out/eval
+      netbend cluster evaluate --plan remove_eyes --out out/eval
     """
     from netbend.clustering.evaluate import evaluate, part_masks_check, plan_part_change
     from netbend.clustering.pipeline import GENERAL_SEED_BASE
