@@ -150,3 +150,17 @@ def tiny_nvlabs_snapshot(path: Path, **overrides) -> Path:
         kwargs = FakeEasyDict(path="tiny.zip", resolution=32)
     return write_snapshot(path, {"training_set_kwargs": kwargs, "G": G, "D": Record("Discriminator", module_state({}, {})),
                                  "G_ema": G, "augment_pipe": None})
+
+
+def tiny_model_file(folder: Path, *, seed: int, channels: dict, style_dim: int = 16, n_mlp: int = 1) -> Path:
+    """A tiny random 16 px StyleGAN2 saved as a netbend .safetensors file (the global RNG untouched)."""
+    from netbend.models import save_native
+    from netbend.models.stylegan2 import Generator
+    from netbend.models.wrapper import StyleGAN2Model
+
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        gen = Generator(16, style_dim=style_dim, n_mlp=n_mlp, channels=channels)
+    path = Path(folder) / "tiny.safetensors"
+    save_native(StyleGAN2Model(gen, name="tiny"), path)
+    return path

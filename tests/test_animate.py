@@ -14,11 +14,10 @@ from netbend.frames import Clip, render_clip, resolve_frame
 from netbend.generate import render
 from netbend.latent_path import LatentPath, frame_noise
 from netbend.latents import from_seeds
-from netbend.models import load_model, save_native
-from netbend.models.stylegan2 import Generator
-from netbend.models.wrapper import StyleGAN2Model
+from netbend.models import load_model
 from netbend.plan import Plan
 from netbend.video import even, write_gif, write_mp4
+from stylegan2_helpers import tiny_model_file
 
 MOVING = {"transforms": [
     {"layer": 2, "transform": "rotate", "params": {"angle": {"lfo": None, "cycles": 1, "range": [-40, 40]}}},
@@ -29,11 +28,8 @@ MOVING = {"transforms": [
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
-    torch.manual_seed(1)
-    gen = Generator(16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8})
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_native(StyleGAN2Model(gen, name="tiny"), path)
-    return path
+    return tiny_model_file(tmp_path_factory.mktemp("model"), seed=1, channels={4: 32, 8: 16, 16: 8},
+                           style_dim=32, n_mlp=2)
 
 
 def run(*args):

@@ -4,24 +4,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 from click.testing import CliRunner
 from PIL import Image
 
 from netbend.cli import main
-from netbend.models import save_native
-from netbend.models.stylegan2 import Generator
-from netbend.models.wrapper import StyleGAN2Model
+from stylegan2_helpers import tiny_model_file
 
 
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
-    torch.manual_seed(1)
-    gen = Generator(16, style_dim=32, n_mlp=2, channels={4: 32, 8: 16, 16: 8})
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_native(StyleGAN2Model(gen, name="tiny"), path)
-    return path
+    return tiny_model_file(tmp_path_factory.mktemp("model"), seed=1, channels={4: 32, 8: 16, 16: 8},
+                           style_dim=32, n_mlp=2)
 
 
 def run(*args: str):

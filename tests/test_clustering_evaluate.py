@@ -10,8 +10,7 @@ from netbend.clustering.baselines import random_groups, raw_map_groups, sized_as
 from netbend.clustering.evaluate import alignment, evaluate, locality
 from netbend.clustering.report import markdown, wins
 from netbend.clusters import ClusterSet
-from netbend.models.stylegan2 import Generator
-from netbend.models.wrapper import StyleGAN2Model
+from clustering_helpers import halves_masks, tiny_eval_model
 
 
 
@@ -67,15 +66,7 @@ def test_raw_map_groups_recover_planted_groups():
 
 
 def test_evaluate_on_a_tiny_model_with_synthetic_masks():
-    with torch.random.fork_rng():
-        torch.manual_seed(5)
-        model = StyleGAN2Model(Generator(16, style_dim=8, n_mlp=1, channels={4: 8, 8: 8, 16: 6}),
-                               name="tiny")
-
-    def masks_fn(m, seeds):  # "eyes": top half; "skin": bottom half
-        masks = torch.zeros(len(seeds), 2, 16, 16)
-        masks[:, 0, :8], masks[:, 1, 8:] = 1, 1
-        return masks, ("eyes", "skin")
+    model, masks_fn = tiny_eval_model(), halves_masks
 
     sizes = [3, 2, 1]
     # CNN grouping equal to random draw 0: the two must score the same
@@ -102,10 +93,7 @@ def test_plan_part_change_matches_a_manual_bend():
     from netbend.clustering.evaluate import EVAL_SEED_BASE, plan_part_change
     from netbend.plan import Plan
 
-    with torch.random.fork_rng():
-        torch.manual_seed(5)
-        model = StyleGAN2Model(Generator(16, style_dim=8, n_mlp=1, channels={4: 8, 8: 8, 16: 6}),
-                               name="tiny")
+    model = tiny_eval_model()
 
     def masks_fn(m, seeds):
         masks = torch.zeros(len(seeds), 1, 16, 16)

@@ -10,8 +10,7 @@ from netbend.clustering.evaluate import (bootstrap_specificity, change_distribut
                                          part_sums, specificity)
 from netbend.clustering.report import markdown, specificity_table
 from netbend.clusters import ClusterSet
-from netbend.models.stylegan2 import Generator
-from netbend.models.wrapper import StyleGAN2Model
+from clustering_helpers import halves_masks, tiny_eval_model
 
 
 def test_part_sums_by_hand_with_the_rest_as_other():
@@ -60,15 +59,7 @@ def test_kept_parts_are_those_in_more_than_half_of_the_faces():
 
 
 def test_evaluate_reports_specificity_with_draws_and_bootstrap():
-    with torch.random.fork_rng():
-        torch.manual_seed(5)
-        model = StyleGAN2Model(Generator(16, style_dim=8, n_mlp=1, channels={4: 8, 8: 8, 16: 6}),
-                               name="tiny")
-
-    def masks_fn(m, seeds):  # "eyes": top half; "skin": bottom half
-        masks = torch.zeros(len(seeds), 2, 16, 16)
-        masks[:, 0, :8], masks[:, 1, 8:] = 1, 1
-        return masks, ("eyes", "skin")
+    model, masks_fn = tiny_eval_model(), halves_masks
 
     sizes = [3, 2, 1]
     cs = ClusterSet({"3": random_groups(sizes, seed=7)}, {"paths": {"3": "convs.2"}})

@@ -11,9 +11,7 @@ from click.testing import CliRunner
 
 from netbend.cli import main
 from netbend.distributed import EXIT_AFTER_ENV, INSTALL_HINT
-from netbend.models import save_native
-from netbend.models.stylegan2 import Generator
-from netbend.models.wrapper import StyleGAN2Model
+from stylegan2_helpers import tiny_model_file
 
 if os.environ.get("NETBEND_REQUIRE_RAY"):  # CI installs netbend[ray]: these tests must run there
     import ray
@@ -31,12 +29,7 @@ def local_ray():
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
-    with torch.random.fork_rng():
-        torch.manual_seed(3)
-        gen = Generator(16, style_dim=16, n_mlp=1, channels={4: 16, 8: 12, 16: 8})
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_native(StyleGAN2Model(gen, name="tiny"), path)
-    return path
+    return tiny_model_file(tmp_path_factory.mktemp("model"), seed=3, channels={4: 16, 8: 12, 16: 8})
 
 
 def run(*args):

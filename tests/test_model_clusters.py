@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 from click.testing import CliRunner
 from PIL import Image
@@ -18,10 +17,9 @@ from netbend.clusters import (ClusterSet, clusters_beside, clusters_for, find_mo
                               model_cluster_file, save_clusters)
 from netbend.errors import NetbendError
 from netbend.layers import list_layers
-from netbend.models import load_model, save_native
-from netbend.models.stylegan2 import Generator
-from netbend.models.wrapper import StyleGAN2Model
+from netbend.models import load_model
 from netbend.plan import Plan, load_plan
+from stylegan2_helpers import tiny_model_file
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
 CLUSTER_PLAN = {"transforms": [{"layer": 1, "transform": "ablate", "features": "cluster",
@@ -34,12 +32,7 @@ def _run(*args):
 
 @pytest.fixture(scope="module")
 def tiny_file(tmp_path_factory) -> Path:
-    with torch.random.fork_rng():
-        torch.manual_seed(5)
-        gen = Generator(16, style_dim=16, n_mlp=1, channels={4: 16, 8: 12, 16: 8})
-    path = tmp_path_factory.mktemp("m") / "tiny.safetensors"
-    save_native(StyleGAN2Model(gen, name="tiny"), path)
-    return path
+    return tiny_model_file(tmp_path_factory.mktemp("m"), seed=5, channels={4: 16, 8: 12, 16: 8})
 
 
 def _tiny_clusters(model, model_hash: str) -> ClusterSet:

@@ -3,30 +3,24 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 import yaml
 from click.testing import CliRunner
 from PIL import Image
 
 from netbend.cli import main
 from netbend.errors import NetbendError
-from netbend.models import save_native
-from netbend.models.stylegan2 import Generator
-from netbend.models.wrapper import StyleGAN2Model
 from netbend.plan import Plan
 from netbend.sheets import contact_sheet, upscale
 from netbend.sweep import cells, layout, parse_axis, parse_values
+from stylegan2_helpers import tiny_model_file
 
 FIG2 = Path(__file__).resolve().parents[1] / "examples" / "fig2_rotate_layerwide.yaml"
 
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
-    torch.manual_seed(3)
-    gen = Generator(16, style_dim=32, n_mlp=2, channels={4: 16, 8: 16, 16: 8})
-    path = tmp_path_factory.mktemp("model") / "tiny.safetensors"
-    save_native(StyleGAN2Model(gen, name="tiny"), path)
-    return path
+    return tiny_model_file(tmp_path_factory.mktemp("model"), seed=3, channels={4: 16, 8: 16, 16: 8},
+                           style_dim=32, n_mlp=2)
 
 
 def run(*args, code=0):
