@@ -306,7 +306,7 @@ async function start() {
   $("model-path").value = NB.info.model.path || "";
   if (NB.info.model.kind === "audio") {
     for (const id of ["latent", "previews", "inside", "view-opts"]) $(id).hidden = true;
-    $("model-path").placeholder = "built-in face model";
+    $("model-path").placeholder = "built-in audio model";
     $("audio-panel").hidden = false;
     $("model-name").textContent = `${NB.info.model.name} · ${NB.info.model.sample_rate} Hz · ${NB.info.model.hash}`;
     const fill = () => $("clip").replaceChildren(...NB.info.clips.map((c) => el("option", { value: c.id }, `${c.name} (${c.seconds} s)`)));
