@@ -123,7 +123,7 @@ def animate_cmd(model_path, plan_path, clusters_path, seeds, z_path, w_path, int
                       yaml.safe_dump(settings, sort_keys=False, default_flow_style=None))
     if not keep_frames:
         shutil.rmtree(folder)
-    click.echo(f"wrote {out} ({count} frames, {clip.frames / fps:g} s at {fps:g} fps)")
+    click.echo(f"wrote {out} ({count} frames, {clip.frames / fps:.2f} s at {fps:g} fps)")
 
 
 def _build(model_path, plan_path, clusters_path, seeds, z_path, w_path, interp, loop, n_frames, duration,
