@@ -9,7 +9,8 @@ import click
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import device_option, model_option, overwrite_option, pick_device
+from netbend.cli.common import (clusters_option, device_option, model_option, overwrite_option,
+                                pick_device)
 from netbend.cli.model_options import model_setup_options, parse_view, setup_model
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
@@ -18,8 +19,7 @@ from netbend.fileio import atomic_write_text
 @click.command("animate")
 @model_option
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML; numbers may be curves (docs/animate.md).")
-@click.option("--clusters", "clusters_path", type=click.Path(),
-              help="Cluster file for 'features: cluster' (default: the model's own).")
+@clusters_option
 @click.option("--seeds", default=None, help="Keyframe seeds in path order, e.g. '0,7,3' (default 0); one seed: a still latent.")
 @click.option("--latents", "z_path", type=click.Path(), help=".npy of keyframe z vectors [K, z_dim].")
 @click.option("--w", "w_path", type=click.Path(), help=".npy of keyframe w [K, w_dim] or w+ [K, num_ws, w_dim].")

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import apply_threads, overwrite_option, plugin_settings
+from netbend.cli.common import apply_threads, clusters_option, overwrite_option, plugin_settings
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.errors import NetbendError
 from netbend.outdir import prepare_out_dir
@@ -207,8 +207,7 @@ def _numbered(out: Path, variation: int, count: int) -> Path:
               help="Output audio (.wav, .flac, .ogg); with --variations N, OUT_varNN.wav. For a folder IN: "
                    "a folder (OUTDIR/NAME.wav per input, same sub-folders).")
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(),
-              help="Cluster file for 'features: cluster' (default: the model's own).")
+@clusters_option
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True,
               help="Random draws of the plan's random selections (stochastic variations).")
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
@@ -321,8 +320,7 @@ def autoencode_cmd(in_path, out_path, plan_path, clusters_path, variations, seed
 @click.option("--seeds", default="0-3", show_default=True, help="Latent seeds, e.g. '0-7,12'.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/audio", show_default=True)
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(),
-              help="Cluster file for 'features: cluster' (default: the model's own).")
+@clusters_option
 @click.option("--variations", type=click.IntRange(1), default=1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True, help="Run seed for random selections.")
 @_phase_options

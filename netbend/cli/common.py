@@ -8,6 +8,8 @@ from netbend.devices import pick_device  # noqa: F401  (re-exported for the comm
 
 device_option = click.option("--device", default="auto", show_default=True,
                              help="auto, cpu, cuda or cuda:N.")
+clusters_option = click.option("--clusters", "clusters_path", type=click.Path(),
+                               help="Cluster file for 'features: cluster' (default: the model's own).")
 model_option = click.option("--model", "model_path", type=click.Path(dir_okay=True), default=None,
                             help="Checkpoint: rosinality .pt, NVlabs .pkl or netbend .safetensors "
                                  "(default: the built-in default model).")

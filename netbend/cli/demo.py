@@ -6,8 +6,9 @@ from pathlib import Path
 
 import click
 
-from netbend.cli.common import model_option, overwrite_option
+from netbend.cli.common import clusters_option, model_option, overwrite_option
 from netbend.examples import EXAMPLES_DIR as EXAMPLES
+
 SWEEP = "fig2_rotate_layerwide.yaml"
 PLANS = ("faces_translate_dilate.yaml", "faces_multiply_random.yaml")
 
@@ -21,8 +22,7 @@ PLANS = ("faces_translate_dilate.yaml", "faces_multiply_random.yaml")
               help="Paper layer numbers of the sweep rows ('' for none).")
 @click.option("--plan", "plan_paths", multiple=True, type=click.Path(dir_okay=False),
               help=f"Further plans, one row each (default the shipped {PLANS[0]}, {PLANS[1]}).")
-@click.option("--clusters", "clusters_path", type=click.Path(),
-              help="Cluster file for 'features: cluster' (default: the model's own).")
+@clusters_option
 @click.option("--scale", default=2, show_default=True, type=click.IntRange(1, 8), help="Pixel zoom.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed for random selections.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default="out/demo", show_default=True)

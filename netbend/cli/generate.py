@@ -9,8 +9,8 @@ import numpy as np
 import yaml
 from tqdm import tqdm
 
-from netbend.cli.common import (device_option, model_option, overwrite_option, pick_device, plugin_settings,
-                                scale_options)
+from netbend.cli.common import (clusters_option, device_option, model_option, overwrite_option, pick_device,
+                                plugin_settings, scale_options)
 from netbend.cli.model_options import model_setup_options, setup_model
 from netbend.cli.ray_options import ray_options, ray_settings
 from netbend.clusters import clusters_for
@@ -27,8 +27,7 @@ from netbend.sheets import contact_sheet, upscale
 @click.command("generate")
 @model_option
 @click.option("--config", "plan_path", type=click.Path(), help="Plan YAML (default: no bending).")
-@click.option("--clusters", "clusters_path", type=click.Path(),
-              help="Cluster file for 'features: cluster' (default: the model's own).")
+@clusters_option
 @click.option("--seeds", default=None, help="Latent seeds, e.g. '0-7,12' (default 0-3).")
 @click.option("--latents", "z_path", type=click.Path(), help=".npy of z vectors [N, z_dim].")
 @click.option("--w", "w_path", type=click.Path(), help=".npy of w [N, w_dim] or w+ [N, num_ws, w_dim].")

@@ -4,8 +4,8 @@ from __future__ import annotations
 import click
 import yaml
 
-from netbend.cli.common import (device_option, model_option, overwrite_option, pick_device, plugin_settings,
-                                scale_options)
+from netbend.cli.common import (clusters_option, device_option, model_option, overwrite_option, pick_device,
+                                plugin_settings, scale_options)
 from netbend.errors import NetbendError
 
 
@@ -16,8 +16,7 @@ from netbend.errors import NetbendError
                    "b left out), x,y,z; join paths with ' + ' to vary them together. Repeatable.")
 @click.option("--seeds", default="0", show_default=True, help="Latent seeds, e.g. '0-3'.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Run seed for random selections.")
-@click.option("--clusters", "clusters_path", type=click.Path(),
-              help="Cluster file for 'features: cluster' (default: the model's own).")
+@clusters_option
 @model_option
 @click.option("--truncation", default=1.0, show_default=True, type=float, help="Truncation psi.")
 @click.option("--noise", type=click.Choice(["const", "random", "none"]), default="const", show_default=True)
