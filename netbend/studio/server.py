@@ -74,7 +74,8 @@ class TokenGate:
         return False
 
 
-def _error(err: Exception) -> JSONResponse:
+async def _error(_request: Request, err: Exception) -> JSONResponse:
+    """Every route's bad input: the CLI's one line, status 400 (the state is left as it was)."""
     return JSONResponse({"error": str(err)}, status_code=400)
 
 
@@ -127,30 +128,21 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         return JSONResponse(osc_addresses(hub.state, osc_map))
 
     async def export(request: Request) -> Response:
-        try:
-            st = hub.validate(await _json_body(request))
-            out = await run_in_threadpool(hub.engine.export, st)
-        except NetbendError as err:
-            return _error(err)
+        st = hub.validate(await _json_body(request))
+        out = await run_in_threadpool(hub.engine.export, st)
         for key in ("latent_npy", "clip_wav"):
             data = out.pop(key, None)
             out[f"{key}_b64"] = base64.b64encode(data).decode() if data else None
         return JSONResponse(out)
 
     async def png(request: Request) -> Response:
-        try:
-            st = hub.validate(await _json_body(request))
-            data = await run_in_threadpool(hub.engine.png, st)
-        except NetbendError as err:
-            return _error(err)
+        st = hub.validate(await _json_body(request))
+        data = await run_in_threadpool(hub.engine.png, st)
         return Response(data, media_type="image/png")
 
     async def raw(request: Request) -> Response:
-        try:
-            st = hub.validate(await _json_body(request))
-            frame = await run_in_threadpool(hub.engine.render, st)
-        except NetbendError as err:
-            return _error(err)
+        st = hub.validate(await _json_body(request))
+        frame = await run_in_threadpool(hub.engine.render, st)
         buf = io.BytesIO()
         np.save(buf, frame.raw.numpy() if hasattr(frame, "raw") else frame.bent_samples)
         return Response(buf.getvalue(), media_type="application/octet-stream")
@@ -159,100 +151,73 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         return JSONResponse(presets.list())
 
     async def preset_save(request: Request) -> Response:
-        try:
-            st = hub.validate(await _json_body(request) or hub.state.to_dict())
-            presets.save(request.path_params["slot"], st)
-        except NetbendError as err:
-            return _error(err)
+        st = hub.validate(await _json_body(request) or hub.state.to_dict())
+        presets.save(request.path_params["slot"], st)
         return JSONResponse(presets.list())
 
     async def preset_load(request: Request) -> Response:
-        try:
-            data = presets.load(request.path_params["slot"])
-            st = await hub.apply(data, origin="preset", source=presets.path(request.path_params["slot"]))
-        except NetbendError as err:
-            return _error(err)
+        data = presets.load(request.path_params["slot"])
+        st = await hub.apply(data, origin="preset", source=presets.path(request.path_params["slot"]))
         return JSONResponse({"state": st.to_dict()})
 
     async def import_plan(request: Request) -> Response:
         name = request.query_params.get("name", "plan.yaml")
+        text = (await _body(request)).decode("utf-8", "replace")
         try:
-            text = (await _body(request)).decode("utf-8", "replace")
-            try:
-                data = yaml.safe_load(text)
-            except yaml.YAMLError as err:
-                raise NetbendError(f"{name}: not valid YAML ({' '.join(str(err).split())})") from None
-            plan = Plan.from_dict(data, source=name)
-            st = await hub.apply(hub.patch(lambda d: d.update(transforms=plan.to_dict()["transforms"])),
-                                 origin="import", source=name)
-        except NetbendError as err:
-            return _error(err)
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as err:
+            raise NetbendError(f"{name}: not valid YAML ({' '.join(str(err).split())})") from None
+        plan = Plan.from_dict(data, source=name)
+        st = await hub.apply(hub.patch(lambda d: d.update(transforms=plan.to_dict()["transforms"])),
+                             origin="import", source=name)
         return JSONResponse({"state": st.to_dict()})
 
     async def import_clusters(request: Request) -> Response:
         name = Path(request.query_params.get("name", "clusters.json")).name
-        try:
-            path = workdir / f"clusters-{secrets.token_hex(4)}-{name}"
-            path.write_bytes(await _body(request))
-            await run_in_threadpool(hub.engine.set_clusters, str(path))
-        except NetbendError as err:
-            return _error(err)
+        path = workdir / f"clusters-{secrets.token_hex(4)}-{name}"
+        path.write_bytes(await _body(request))
+        await run_in_threadpool(hub.engine.set_clusters, str(path))
         return JSONResponse(hub.engine.info()["clusters"])
 
     async def import_latent(request: Request) -> Response:
         kind = request.query_params.get("kind", "z")
-        try:
-            if kind not in ("z", "w"):
-                raise NetbendError(f"kind: must be z or w, got {kind!r}")
-            path = workdir / f"latent-{secrets.token_hex(4)}.npy"
-            path.write_bytes(await _body(request))
-            out = await run_in_threadpool(hub.engine.add_latent_file, path, kind)
-        except NetbendError as err:
-            return _error(err)
+        if kind not in ("z", "w"):
+            raise NetbendError(f"kind: must be z or w, got {kind!r}")
+        path = workdir / f"latent-{secrets.token_hex(4)}.npy"
+        path.write_bytes(await _body(request))
+        out = await run_in_threadpool(hub.engine.add_latent_file, path, kind)
         return JSONResponse(out)
 
     async def model(request: Request) -> Response:
         """Switch to another checkpoint (a path on the server's disk); every page reloads."""
-        try:
-            body = await _json_body(request) or {}
-            path = body.get("path") or None
-            if path is not None and not isinstance(path, str):
-                raise NetbendError(f"model: expected a checkpoint path, got {path!r}")
-            engine = await run_in_threadpool(open_engine, path, None, hub.engine.device, bool(body.get("audio")))
-        except NetbendError as err:
-            return _error(err)
+        body = await _json_body(request) or {}
+        path = body.get("path") or None
+        if path is not None and not isinstance(path, str):
+            raise NetbendError(f"model: expected a checkpoint path, got {path!r}")
+        engine = await run_in_threadpool(open_engine, path, None, hub.engine.device, bool(body.get("audio")))
         await hub.switch(engine)
         return JSONResponse(engine.info()["model"])
 
     async def import_clip(request: Request) -> Response:
         name = Path(request.query_params.get("name", "clip.wav")).name
-        try:
-            if not hasattr(hub.engine, "add_clip"):
-                raise NetbendError("clips: this model is an image generator; load an audio model")
-            path = workdir / f"clip-{secrets.token_hex(4)}{Path(name).suffix}"
-            path.write_bytes(await _body(request))
-            out = await run_in_threadpool(hub.engine.add_clip, path, name)
-        except NetbendError as err:
-            return _error(err)
+        if not hasattr(hub.engine, "add_clip"):
+            raise NetbendError("clips: this model is an image generator; load an audio model")
+        path = workdir / f"clip-{secrets.token_hex(4)}{Path(name).suffix}"
+        path.write_bytes(await _body(request))
+        out = await run_in_threadpool(hub.engine.add_clip, path, name)
         return JSONResponse(out)
 
     async def clusters(request: Request) -> Response:
-        try:
-            pics = await run_in_threadpool(cluster_pictures, hub.engine, hub.state,
-                                           request.path_params["layer"])
-        except NetbendError as err:
-            return _error(err)
+        pics = await run_in_threadpool(cluster_pictures, hub.engine, hub.state,
+                                       request.path_params["layer"])
         return JSONResponse(pics)
 
     async def inspect(request: Request) -> Response:
-        try:
-            body = await _json_body(request) or {}
-            st = hub.validate(body.get("state") or hub.state.to_dict())
-            data = await run_in_threadpool(inspect_layer, hub.engine, st, body.get("layer"),
-                                           bool(body.get("bent", True)), body.get("feature"),
-                                           body.get("cluster"))
-        except NetbendError as err:
-            return _error(err)
+        body = await _json_body(request) or {}
+        st = hub.validate(body.get("state") or hub.state.to_dict())
+        data = await run_in_threadpool(inspect_layer, hub.engine, st, body.get("layer"),
+                                       bool(body.get("bent", True)), body.get("feature"),
+                                       body.get("cluster"))
         return Response(data, media_type="image/png")
 
     async def socket(ws: WebSocket) -> None:
@@ -309,7 +274,7 @@ def create_app(hub: Hub, *, token: str | None = None, presets: Presets | None = 
         WebSocketRoute("/ws", socket),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, exception_handlers={NetbendError: _error})
     return TokenGate(app, token)
 
 
