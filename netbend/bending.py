@@ -110,14 +110,23 @@ def bend(module: nn.Module, resolved: ResolvedPlan | None) -> Iterator[nn.Module
     by_path: dict[str, list[Bend]] = defaultdict(list)
     for b in (resolved.bends if resolved else ()):
         by_path[b.path].append(b)
+    with forward_hooks(module, {path: _hook(path, tuple(bends), bends[0].layout)
+                                for path, bends in by_path.items()}):
+        yield module
+
+
+@contextmanager
+def forward_hooks(module: nn.Module, hooks: dict[str, Any]) -> Iterator[nn.Module]:
+    """Install ``hooks[path]`` as the forward hook of each submodule ``path``; remove all on exit
+    (also when the block, or installing a later hook, raises)."""
     handles = []
     try:
-        for path, bends in by_path.items():
+        for path, hook in hooks.items():
             try:
                 target = module.get_submodule(path)
             except AttributeError:
                 raise NetbendError(f"no module '{path}' in {type(module).__name__}") from None
-            handles.append(target.register_forward_hook(_hook(path, tuple(bends), bends[0].layout)))
+            handles.append(target.register_forward_hook(hook))
         yield module
     finally:
         for h in handles:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from netbend.bending import Bend, ResolvedPlan, bend
+from netbend.bending import Bend, ResolvedPlan, bend, forward_hooks
 from netbend.clusters import ClusterSet
 from netbend.curves import Clock, value_at
 from netbend.errors import NetbendError
@@ -111,14 +111,8 @@ def bend_frames(module: nn.Module, resolved: Sequence[ResolvedPlan]) -> Iterator
     for row, r in enumerate(resolved):
         for b in r.bends:
             per_path[b.path][row] = per_path[b.path][row] + (b,)
-    handles = []
-    try:
-        for path, rows in per_path.items():
-            handles.append(module.get_submodule(path).register_forward_hook(_rows_hook(path, rows)))
+    with forward_hooks(module, {path: _rows_hook(path, rows) for path, rows in per_path.items()}):
         yield module
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def _rows_hook(path: str, rows: list[tuple[Bend, ...]]):

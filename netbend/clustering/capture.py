@@ -13,6 +13,7 @@ from typing import Any, Iterator, Sequence
 import torch
 import torch.nn.functional as F
 
+from netbend.bending import forward_hooks
 from netbend.errors import NetbendError
 from netbend.layers import LayerInfo, find_layer, list_layers
 from netbend.layouts import map_shape, to_maps
@@ -85,7 +86,6 @@ def capture(module: torch.nn.Module, sizes: dict[str, tuple[int, int] | None],
     """Record the output ``[N, C, h, w]`` (float32, resized to ``sizes[path]``) of each path;
     a 1-D layer (``layouts[path]`` NCL or NTD) is recorded as 1-pixel-high maps [N, C, 1, L]."""
     out: dict[str, torch.Tensor] = {}
-    handles = []
 
     def hook_for(path: str, size: tuple[int, int] | None):
         layout = (layouts or {}).get(path, "NCHW")
@@ -95,13 +95,8 @@ def capture(module: torch.nn.Module, sizes: dict[str, tuple[int, int] | None],
             out[path] = y if size is None else resize_maps(y, size)
         return record
 
-    try:
-        for path, size in sizes.items():
-            handles.append(module.get_submodule(path).register_forward_hook(hook_for(path, size)))
+    with forward_hooks(module, {path: hook_for(path, size) for path, size in sizes.items()}):
         yield out
-    finally:
-        for h in handles:
-            h.remove()
 
 
 def capture_seeds(model: Any, seeds: Sequence[int], sizes: dict[str, tuple[int, int] | None]
