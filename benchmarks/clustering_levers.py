@@ -41,6 +41,7 @@ from netbend.clustering.embed import embed_seeds, load_embedders
 from netbend.clustering.evaluate import EVAL_SEED_BASE, face_masks, layer_change, score_groups
 from netbend.clustering.kmeans import best_of, canonical_clusters
 from netbend.clustering.pipeline import GENERAL_SEED_BASE
+from netbend.clustering.signatures import activation_signatures, effect_signatures, joint
 from netbend.clusters import load_clusters
 from netbend.errors import run_script
 from netbend.latents import parse_seeds
@@ -53,25 +54,16 @@ except ImportError:  # reported by main()
     AgglomerativeClustering = None
 
 CANDIDATES = ("paper", "kmeans", "kmeans10", "ward", "spectral", "silhouette", "balanced", "raw")
-EXTRA = ("effect",)
+# signature candidates (need --effect-latents forward passes per feature): what the features do
+# (effect), where they are (act), and the CNN embedding joined with them (joint-*), each by
+# k-means (best of 10 starts) or spectral clustering (*-sp)
+EXTRA = ("effect", "act", "effact", "joint", "joint3", "effect-sp", "joint-sp", "joint3-sp")
+SIGNATURE_BLOCKS = {"effect": ("effect",), "act": ("act",), "effact": ("effect", "act"),
+                    "joint": ("cnn", "effect"), "joint3": ("cnn", "effect", "act")}
 
 
 def _labels_to_groups(labels, k: int):
     return canonical_clusters(torch.as_tensor(np.asarray(labels), dtype=torch.int64), k)
-
-
-def effect_signature(model, path: str, layer: int, n_features: int, seeds, grid: int = 8) -> torch.Tensor:
-    """``[C, grid*grid]``: where ablating each feature alone changes the output (see module docs)."""
-    from netbend.clustering.capture import run_seeds
-    from netbend.clustering.effects import bent_output
-
-    plain = run_seeds(model, seeds)
-    rows = []
-    for f in range(n_features):
-        delta = (bent_output(model, seeds, path, layer, [f], "ablate") - plain).abs().sum(1, keepdim=True)
-        pooled = torch.nn.functional.adaptive_avg_pool2d(delta.double(), grid).sum(0).flatten()  # [grid*grid]
-        rows.append(pooled / pooled.sum().clamp_min(1e-30))
-    return torch.stack(rows).sqrt()
 
 
 def candidate_groups(name: str, x: torch.Tensor, k: int, shipped, raw_maps) -> tuple:
@@ -107,6 +99,27 @@ def candidate_groups(name: str, x: torch.Tensor, k: int, shipped, raw_maps) -> t
     raise ValueError(name)
 
 
+def signature_groups(name: str, blocks: dict[str, torch.Tensor], k: int, weights: dict[str, float]) -> tuple:
+    """Clusters of one layer's joined signatures (``name`` in :data:`EXTRA`)."""
+    base = name.removesuffix("-sp")
+    parts = SIGNATURE_BLOCKS[base]
+    x = joint([blocks[p] for p in parts], [weights.get(p, 1.0) for p in parts])
+    if name.endswith("-sp"):
+        return candidate_groups("spectral", x, k, None, None)
+    return candidate_groups("kmeans10", x, k, None, None)
+
+
+def choose_k(name: str, key: str, table_k: int, n_features: int, rule: str) -> int:
+    """k for one layer: the table's, or (``rule`` 'small:K') K on layers of at most 16 features."""
+    if rule == "table":
+        return table_k
+    if rule.startswith("small:"):
+        return int(rule.split(":")[1]) if n_features <= 16 else table_k
+    if rule.startswith("fixed:"):
+        return int(rule.split(":")[1])
+    raise ValueError(rule)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--layers", default="1-8")
@@ -117,6 +130,11 @@ def main() -> None:
                     help=f"comma list of {', '.join(CANDIDATES + EXTRA)}")
     ap.add_argument("--effect-latents", type=int, default=16,
                     help="general-purpose latents for the 'effect' signatures")
+    ap.add_argument("--weights", default="cnn=1,effect=1,act=1",
+                    help="block weights of the joined signatures")
+    ap.add_argument("--grid", type=int, default=8, help="grid side of the effect/activation signatures")
+    ap.add_argument("--k-rule", default="table",
+                    help="'table' (the paper's k), 'small:K' (K on layers of <= 16 features), 'fixed:K'")
     ap.add_argument("--cnn", default=str(DEFAULT_CNN))
     ap.add_argument("--clusters", default=str(DEFAULT_CLUSTERS))
     ap.add_argument("--out", default=None, help="JSON with every score")
@@ -129,6 +147,7 @@ def main() -> None:
     model, shipped = load_model(None), load_clusters(args.clusters)
     keys = [str(k) for k in parse_seeds(args.layers, "--layers")]
     names = [n for n in args.candidates.split(",") if n]
+    weights = {kv.split("=")[0]: float(kv.split("=")[1]) for kv in args.weights.split(",") if kv}
     emb = embed_seeds(model, load_embedders(args.cnn, keys),
                       list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.n_general)))
     seeds = list(range(EVAL_SEED_BASE, EVAL_SEED_BASE + args.n_latents))
@@ -143,15 +162,21 @@ def main() -> None:
         raw_maps, _ = capture_seeds(model, raw_seeds, {path: stored_size(h, w, 16)})
         layer_sums = layer_change(model, path, layer, maps[path].shape[1], masks, plain, seeds)
         random_cache: dict[tuple, dict] = {}
+        sig_seeds = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.effect_latents))
+        blocks = {"cnn": emb[key]}
         for name in names:
             t = time.process_time()
-            if name == "effect":
-                sig = effect_signature(model, path, layer, maps[path].shape[1],
-                                       list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.effect_latents)))
-                groups = candidate_groups("kmeans", sig, len(shipped.layers[key]), None, None)
+            k = choose_k(name, key, len(shipped.layers[key]), maps[path].shape[1], args.k_rule)
+            if name in EXTRA:
+                need = SIGNATURE_BLOCKS[name.removesuffix("-sp")]
+                if "effect" in need and "effect" not in blocks:
+                    blocks["effect"] = effect_signatures(model, path, layer, maps[path].shape[1], sig_seeds,
+                                                         grid=args.grid)
+                if "act" in need and "act" not in blocks:
+                    blocks["act"] = activation_signatures(model, path, sig_seeds, grid=args.grid)
+                groups = signature_groups(name, blocks, k, weights)
             else:
-                groups = candidate_groups(name, emb[key], len(shipped.layers[key]), shipped.layers[key],
-                                          raw_maps[path])
+                groups = candidate_groups(name, emb[key], k, shipped.layers[key], raw_maps[path])
             times[name] += time.process_time() - t
             scores, _ = score_groups(model, path, layer, groups, maps[path], masks, parts, plain, seeds,
                                      layer_sums)
@@ -162,21 +187,26 @@ def main() -> None:
                 random_cache[sizes] = {
                     "alignment": float(np.mean([s.alignment for d in draws for s in d])),
                     "specificity_draws": [float(np.mean([s.specificity for s in d])) for d in draws]}
+                raw = raw_map_groups(raw_maps[path], list(sizes), seed=0)
+                random_cache[sizes]["raw"] = score_groups(model, path, layer, raw, maps[path], masks, parts,
+                                                          plain, seeds, layer_sums)[0]
             rnd = random_cache[sizes]
             rows[name][key] = {"sizes": list(sizes),
                                "alignment": float(np.mean([s.alignment for s in scores])),
                                "specificity": float(np.mean([s.specificity for s in scores])),
                                "random_alignment": rnd["alignment"],
                                "random_specificity": float(np.mean(rnd["specificity_draws"])),
-                               "random_specificity_draws": rnd["specificity_draws"]}
+                               "random_specificity_draws": rnd["specificity_draws"],
+                               "raw_alignment": float(np.mean([s.alignment for s in rnd["raw"]])),
+                               "raw_specificity": float(np.mean([s.specificity for s in rnd["raw"]]))}
         print(f"layer {key}: " + "  ".join(
             f"{n} spec {rows[n][key]['specificity']:.3f}/{rows[n][key]['random_specificity']:.3f} "
             f"align {rows[n][key]['alignment']:.1f}/{rows[n][key]['random_alignment']:.1f}" for n in names),
             flush=True)
     print(f"\n{args.n_latents} held-out latents, {args.random_draws} random draws per size vector, "
           f"layers {args.layers}, embeddings over {args.n_general} latents")
-    print("| method | alignment wins | specificity wins | mean alignment (random) "
-          "| mean specificity (random [5-95% of draws]) | specificity / random | clustering CPU s |")
+    print("| method | alignment wins | specificity wins | mean alignment (random; raw k-means) "
+          "| mean specificity (random [5-95% of draws]; raw k-means) | specificity / random | clustering CPU s |")
     print("|---|---|---|---|---|---|---|")
     for n in names:
         r = rows[n]
@@ -186,8 +216,10 @@ def main() -> None:
         per_draw = np.mean([v["random_specificity_draws"] for v in r.values()], 0)
         rspec = float(np.mean(per_draw))
         print(f"| {n} | {aw}/{len(r)} | {sw}/{len(r)} | {np.mean([v['alignment'] for v in r.values()]):.2f} "
-              f"({np.mean([v['random_alignment'] for v in r.values()]):.2f}) | {spec:.3f} ({rspec:.3f} "
-              f"[{np.percentile(per_draw, 5):.3f}, {np.percentile(per_draw, 95):.3f}]) | {spec / rspec:.2f}x "
+              f"({np.mean([v['random_alignment'] for v in r.values()]):.2f}; "
+              f"{np.mean([v['raw_alignment'] for v in r.values()]):.2f}) | {spec:.3f} ({rspec:.3f} "
+              f"[{np.percentile(per_draw, 5):.3f}, {np.percentile(per_draw, 95):.3f}]; "
+              f"{np.mean([v['raw_specificity'] for v in r.values()]):.3f}) | {spec / rspec:.2f}x "
               f"| {times[n]:.2f} |")
     if args.out:
         from pathlib import Path
