@@ -109,10 +109,27 @@ def signature_groups(name: str, blocks: dict[str, torch.Tensor], k: int, weights
     return candidate_groups("kmeans10", x, k, None, None)
 
 
-def choose_k(name: str, key: str, table_k: int, n_features: int, rule: str) -> int:
-    """k for one layer: the table's, or (``rule`` 'small:K') K on layers of at most 16 features."""
+def eigengap_k(x: torch.Tensor, k_min: int, k_max: int) -> int:
+    """k in ``k_min..k_max`` at the largest gap between consecutive eigenvalues of the normalised
+    Laplacian of the rows' symmetrised 10-nearest-neighbour graph (the graph spectral clustering uses)."""
+    from sklearn.neighbors import kneighbors_graph
+
+    a = kneighbors_graph(x.numpy(), n_neighbors=min(10, len(x) - 1), include_self=True).toarray()
+    a = 0.5 * (a + a.T)
+    d = a.sum(1) ** -0.5
+    lap = np.eye(len(a)) - d[:, None] * a * d[None, :]
+    ev = np.linalg.eigvalsh(lap)
+    ks = list(range(k_min, min(k_max, len(a) - 1) + 1))
+    return max(ks, key=lambda k: (ev[k] - ev[k - 1], -k))
+
+
+def choose_k(name: str, key: str, table_k: int, n_features: int, rule: str, x: torch.Tensor | None = None) -> int:
+    """k for one layer: the table's, K on layers of at most 16 features ('small:K'), K everywhere
+    ('fixed:K'), or by the eigengap of the clustered rows ``x`` in K..table k ('eigengap:K')."""
     if rule == "table":
         return table_k
+    if rule.startswith("eigengap:"):
+        return eigengap_k(x, int(rule.split(":")[1]), table_k)
     if rule.startswith("small:"):
         return int(rule.split(":")[1]) if n_features <= 16 else table_k
     if rule.startswith("fixed:"):
@@ -166,7 +183,7 @@ def main() -> None:
         blocks = {"cnn": emb[key]}
         for name in names:
             t = time.process_time()
-            k = choose_k(name, key, len(shipped.layers[key]), maps[path].shape[1], args.k_rule)
+            table_k = len(shipped.layers[key])
             if name in EXTRA:
                 need = SIGNATURE_BLOCKS[name.removesuffix("-sp")]
                 if "effect" in need and "effect" not in blocks:
@@ -174,8 +191,11 @@ def main() -> None:
                                                          grid=args.grid)
                 if "act" in need and "act" not in blocks:
                     blocks["act"] = activation_signatures(model, path, sig_seeds, grid=args.grid)
+                x = joint([blocks[p] for p in need], [weights.get(p, 1.0) for p in need])
+                k = choose_k(name, key, table_k, maps[path].shape[1], args.k_rule, x)
                 groups = signature_groups(name, blocks, k, weights)
             else:
+                k = choose_k(name, key, table_k, maps[path].shape[1], args.k_rule, emb[key])
                 groups = candidate_groups(name, emb[key], k, shipped.layers[key], raw_maps[path])
             times[name] += time.process_time() - t
             scores, _ = score_groups(model, path, layer, groups, maps[path], masks, parts, plain, seeds,

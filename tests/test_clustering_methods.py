@@ -57,7 +57,7 @@ def test_cluster_assign_method_option_records_the_method(tmp_path):
     from netbend.cli import main
     from netbend.clustering import DEFAULT_CNN
 
-    for method in ("paper", "spectral"):
+    for method in ("paper", "spectral", "joint"):
         out = tmp_path / f"{method}.json"
         res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--layers", "8",
                                         "--n-general", "4", "--method", method, "--out", str(out)])
@@ -65,6 +65,36 @@ def test_cluster_assign_method_option_records_the_method(tmp_path):
         data = json.loads(out.read_text())
         assert sorted(f for c in data["layers"]["8"] for f in c) == list(range(16))
         assert data["meta"].get("clustering") == (None if method == "paper" else method)
+        assert data["meta"].get("signature_latents") == (4 if method == "joint" else None)
     res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--method", "kmeans",
                                     "--out", str(tmp_path / "x.json")])
     assert res.exit_code == 2 and "'kmeans' is not one of" in res.output
+
+
+def test_joint_signatures_group_features_by_where_their_ablation_acts():
+    """On a toy generator whose output is each feature's map pasted in one of two image halves,
+    the effect and activation signatures split the features by half, whatever the CNN embedding."""
+    from types import SimpleNamespace
+
+    from netbend.clustering.signatures import activation_signatures, effect_signatures, joint
+
+    class Toy(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.feat = torch.nn.Identity()
+
+        def forward(self, z):
+            f = self.feat(z[:, :, None, None].expand(-1, -1, 4, 4) + 1.0)   # [N, 6, 4, 4] features
+            left, right = f[:, 0::2].sum(1, keepdim=True), f[:, 1::2].sum(1, keepdim=True)
+            return torch.cat([left, right], 3).expand(-1, 3, -1, -1)        # even -> left, odd -> right
+
+    toy = Toy()
+    model = SimpleNamespace(module=toy, name="toy",
+                            run_seeds=lambda seeds: toy(torch.stack([torch.randn(6, generator=torch.Generator()
+                                                                                 .manual_seed(s)) for s in seeds])))
+    model.dry_run = lambda: model.run_seeds([0])
+    eff = effect_signatures(model, "feat", "feat", 6, [1, 2, 3], grid=2)
+    assert eff.shape == (6, 4) and torch.allclose(eff.pow(2).sum(1), torch.ones(6, dtype=eff.dtype))
+    x = joint([torch.randn(6, 10, generator=torch.Generator().manual_seed(0)), eff], [0.1, 1.0])
+    assert cluster_features(x, 2, method="joint") == ((0, 2, 4), (1, 3, 5))
+    assert activation_signatures(model, "feat", [1, 2], grid=2).shape == (6, 4)

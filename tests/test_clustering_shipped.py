@@ -15,6 +15,8 @@ from netbend.models import load_model
 from netbend.plan import load_plan
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+# the paper method's clusters (k-means) of the shipped CNNs, as shipped before the joint method
+PAPER_CLUSTERS = Path(__file__).resolve().parent / "fixtures" / "default_faces_clusters_paper.json"
 
 
 @pytest.fixture(scope="module")
@@ -32,21 +34,26 @@ def test_shipped_clusters_partition_every_layer_of_the_default_model(model):
         assert [len(g) for g in groups] == sorted((len(g) for g in groups), reverse=True)
 
 
-def test_shipped_cnns_reproduce_the_shipped_clusters(model):
-    """General-purpose clusters recomputed from the shipped CNNs equal the shipped file."""
+@pytest.mark.parametrize("shipped", [DEFAULT_CLUSTERS, PAPER_CLUSTERS], ids=["shipped", "paper-method"])
+def test_shipped_cnns_reproduce_the_clusters_bit_for_bit(model, shipped):
+    """Clusters recomputed from the shipped CNNs with one thread equal the shipped file (the default
+    method) and the paper method's file made from the same CNNs (tests/fixtures)."""
     from netbend.clustering.pipeline import assign
 
     old = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        cs = load_clusters(DEFAULT_CLUSTERS)
+        cs = load_clusters(shipped)
         emb = load_embedders(DEFAULT_CNN)
         assert set(emb) == set(cs.layers)
-        again = assign(model, DEFAULT_CNN, ["1", "5"], n_general=cs.meta["latents"]["n"],
-                       seed=cs.meta["seed"])
+        again = assign(model, DEFAULT_CNN, ["1", "5", "8"], n_general=cs.meta["latents"]["n"],
+                       seed=cs.meta["seed"], method=cs.meta.get("clustering", "paper"),
+                       **({"signature_latents": cs.meta["signature_latents"]} if "signature_latents" in cs.meta
+                          else {}))
     finally:
         torch.set_num_threads(old)
-    assert again.layers["1"] == cs.layers["1"] and again.layers["5"] == cs.layers["5"]
+    for key in ("1", "5", "8"):
+        assert again.layers[key] == cs.layers[key], key
 
 
 @pytest.mark.parametrize("name", ["remove_eyes.yaml", "only_eyes.yaml"])

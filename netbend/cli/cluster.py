@@ -19,10 +19,12 @@ layers_option = click.option("--layers", default=None,
                                   "(default: the model's numbered layers, else every layer).")
 dry_run_option = click.option("--dry-run", is_flag=True,
                                help="Check the inputs and the output, print what would be done, stop.")
-method_option = click.option("--method", type=click.Choice(["paper", "ward", "spectral"]), default="paper",
-                             show_default=True,
-                             help="How the embeddings are clustered: the paper's k-means, Ward "
-                                  "agglomerative or spectral (docs/clusters.md has the measured levers).")
+method_option = click.option("--method", type=click.Choice(["joint", "paper", "ward", "spectral"]),
+                             default="joint", show_default=True,
+                             help="How features are clustered: joint (the CNN embedding joined with "
+                                  "each feature's ablation-effect and activation signatures, spectral "
+                                  "clustering; measured best), the paper's k-means, Ward agglomerative or "
+                                  "spectral on the bare embedding (docs/clusters.md).")
 seed_option = click.option("--seed", default=0, show_default=True, type=int,
                            help="Seed of the dataset latents, CNN initialisation and k-means.")
 

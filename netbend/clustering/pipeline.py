@@ -23,7 +23,9 @@ from netbend.clustering.dataset import (ActivationDataset, Executor, build_datas
 from netbend.clustering.embed import (checkpoint_file, cluster_embeddings, embed_seeds,
                                       load_embedders, save_embedders)
 from netbend.clustering.model import CNNConfig
+from netbend.clustering.methods import DEFAULT_METHOD, METHODS, SIGNATURE_METHODS
 from netbend.clustering.presets import Preset, cnn_depth, get_preset, table_k_and_batch
+from netbend.clustering.signatures import joint_signatures
 from netbend.clustering.train import TrainSettings, train_layer
 from netbend.clusters import ClusterSet, save_clusters
 from netbend.errors import NetbendError
@@ -31,6 +33,7 @@ from tqdm.auto import tqdm
 
 MODES = ("general", "sample")
 GENERAL_SEED_BASE = 500_000_000  # general-purpose latents: disjoint from dataset seeds
+SIGNATURE_LATENTS = 16  # general-purpose latents for the 'joint' method's signatures
 
 
 def layer_settings(row: dict[str, Any], preset: Preset, family: str) -> dict[str, int]:
@@ -110,16 +113,25 @@ def train_one(root: str, cnn_dir: str, preset: Preset, seed: int, progress: bool
 
 def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = None, *, mode: str = "general",
            n_general: int = 64, latent_seed: int = 0, k: int | None = None, seed: int = 0,
-           restarts: int = 1, settings: dict[str, Any] | None = None, method: str = "paper") -> ClusterSet:
+           restarts: int = 1, settings: dict[str, Any] | None = None, method: str = DEFAULT_METHOD,
+           signature_latents: int = SIGNATURE_LATENTS) -> ClusterSet:
     """Embed every layer's features and cluster them (``mode``: 'general' or 'sample';
-    ``method``: how the embeddings are clustered, see :mod:`.methods`)."""
+    ``method``: how the embeddings are clustered, see :mod:`.methods`; the ``joint`` method
+    joins each embedding with the features' signatures over the first ``signature_latents``
+    general-purpose latents, or the one latent in 'sample' mode)."""
     if mode not in MODES:
         raise NetbendError(f"--mode: must be one of {', '.join(MODES)}, got '{mode}'")
+    if method not in METHODS:
+        raise NetbendError(f"unknown clustering method '{method}' (methods: {', '.join(METHODS)})")
     embedders = load_embedders(cnn_dir, keys)
     seeds = ([latent_seed] if mode == "sample"
              else list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + n_general)))
     emb = embed_seeds(model, embedders, seeds)
     ks = {key: k or e.k for key, e in embedders.items()}
+    if method in SIGNATURE_METHODS:
+        sig_seeds = seeds[:max(1, signature_latents)]
+        emb = {key: joint_signatures(model, e.path, int(key) if key.isdigit() else key, emb[key], sig_seeds)
+               for key, e in embedders.items()}
     clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts, method=method)
     meta = {"model": getattr(model, "name", "?"), "model_hash": getattr(model, "model_hash", "?"),
             "method": "cnn-embedding", "mode": mode, "seed": seed,
@@ -130,13 +142,15 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
             "settings": settings or {}}
     if method != "paper":  # paper-method files stay byte for byte what they were
         meta["clustering"] = method
+    if method in SIGNATURE_METHODS:
+        meta["signature_latents"] = len(seeds[:max(1, signature_latents)])
     return ClusterSet(clusters, meta, source=str(cnn_dir))
 
 
 def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str = "default",
                  layers: Sequence[int | str] | None = None, seed: int = 0, mode: str = "general",
                  latent_seed: int = 0, k: int | None = None, progress: bool = True,
-                 out: str | os.PathLike | None = None, method: str = "paper",
+                 out: str | os.PathLike | None = None, method: str = DEFAULT_METHOD,
                  executors: tuple[Executor, Executor] | None = None) -> tuple[ClusterSet, dict[str, Any]]:
     """All steps; writes the cluster file (default ``out_dir/clusters.json``).
 

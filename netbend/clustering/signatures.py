@@ -10,6 +10,8 @@
   weighted and concatenated, so that no block dominates by its units or its dimension.
 
 None of them needs part masks or labels: they work for any model the pipeline can run.
+:func:`joint_signatures` joins all three for one layer (the ``joint`` clustering method, see
+:mod:`.methods`).
 """
 from __future__ import annotations
 
@@ -61,3 +63,13 @@ def joint(blocks: Sequence[torch.Tensor], weights: Sequence[float]) -> torch.Ten
         scale = x.pow(2).sum(1).mean().sqrt().clamp_min(1e-30)
         out.append(float(w) * x / scale)
     return torch.cat(out, 1)
+
+
+def joint_signatures(model: Any, path: str, layer: int | str, embedding: torch.Tensor, seeds: Sequence[int],
+                     grid: int = GRID) -> torch.Tensor:
+    """One layer's CNN embedding ``[C, D]`` joined (equal weights) with its features' effect and
+    activation signatures over ``seeds``: ``[C, D + 2 g*g]``."""
+    n_features = embedding.shape[0]
+    effect = effect_signatures(model, path, layer, n_features, seeds, grid)
+    activation = activation_signatures(model, path, seeds, grid)
+    return joint([embedding, effect, activation], [1.0, 1.0, 1.0])
