@@ -57,7 +57,7 @@ CANDIDATES = ("paper", "kmeans", "kmeans10", "ward", "spectral", "silhouette", "
 # signature candidates (need --effect-latents forward passes per feature): what the features do
 # (effect), where they are (act), and the CNN embedding joined with them (joint-*), each by
 # k-means (best of 10 starts) or spectral clustering (*-sp)
-EXTRA = ("effect", "act", "effact", "joint", "joint3", "effect-sp", "joint-sp", "joint3-sp")
+EXTRA = ("effect", "act", "effact", "joint", "joint3", "effect-sp", "act-sp", "effact-sp", "joint-sp", "joint3-sp")
 SIGNATURE_BLOCKS = {"effect": ("effect",), "act": ("act",), "effact": ("effect", "act"),
                     "joint": ("cnn", "effect"), "joint3": ("cnn", "effect", "act")}
 
