@@ -4,9 +4,9 @@ random groups of the same sizes (the measures of `netbend cluster evaluate`).
 Every candidate clusters the same CNN embeddings (the shipped CNNs' general-purpose mean over
 ``--n-general`` latents), so the comparison isolates the clustering step:
 
-* ``paper``: the shipped file (k-means, Forgy, one start, the paper's table k);
-* ``kmeans``: the pipeline's k-means (Forgy, one start, seed 0, table k) on ``--cnn``'s embeddings
-  (equal to ``paper`` for the shipped CNNs; use it to score CNNs trained with other settings);
+* ``paper`` (or ``kmeans``): the paper's method, ``--method paper``: k-means (Forgy, one start,
+  seed 0, the paper's table k) on ``--cnn``'s embeddings (for the shipped CNNs: the clusters shipped
+  before the joint method, ``tests/fixtures/default_faces_clusters_paper.json``);
 * ``kmeans10``: k-means, best of 10 starts, table k;
 * ``ward``: agglomerative clustering (Ward linkage), table k;
 * ``spectral``: spectral clustering on a 10-nearest-neighbour graph, table k;
@@ -18,6 +18,15 @@ Every candidate clusters the same CNN embeddings (the shipped CNNs' general-purp
   and over ``--effect-latents`` general-purpose latents, normalised to sum 1; square-rooted, so
   Euclidean k-means approximates the Hellinger distance), clustered by k-means with the table k.
   Needs no part masks; costs one forward pass per feature.
+* ``act``: each feature's *activation signature* (where its squared map lies, pooled the same
+  way); ``effact``: both; ``cnn-effect``, ``cnn-effect-act``: the CNN embedding joined with them
+  (:func:`netbend.clustering.signatures.joint`, each block scaled to unit mean squared norm);
+  k-means best of 10 starts, or spectral clustering with the suffix ``-sp``;
+* ``joint``: the library's ``--method joint`` (cnn-effect-act, spectral), the default.
+
+k per layer: the table's (``--k-rule table``), or by a rule; ``eigengap:2`` takes the k in 2..table k
+at the largest eigengap of the clustered rows' 10-nearest-neighbour graph Laplacian. A candidate
+may carry its own rule: ``effect-sp@eigengap:2``.
 
 Usage (the machine's load changes the times, never the scores)::
 
@@ -40,6 +49,7 @@ from netbend.clustering.capture import capture_seeds, stored_size
 from netbend.clustering.embed import embed_seeds, load_embedders
 from netbend.clustering.evaluate import EVAL_SEED_BASE, face_masks, layer_change, score_groups
 from netbend.clustering.kmeans import best_of, canonical_clusters
+from netbend.clustering.methods import cluster_features
 from netbend.clustering.pipeline import GENERAL_SEED_BASE
 from netbend.clustering.signatures import activation_signatures, effect_signatures, joint
 from netbend.clusters import load_clusters
@@ -57,9 +67,13 @@ CANDIDATES = ("paper", "kmeans", "kmeans10", "ward", "spectral", "silhouette", "
 # signature candidates (need --effect-latents forward passes per feature): what the features do
 # (effect), where they are (act), and the CNN embedding joined with them (joint-*), each by
 # k-means (best of 10 starts) or spectral clustering (*-sp)
-EXTRA = ("effect", "act", "effact", "joint", "joint3", "effect-sp", "act-sp", "effact-sp", "joint-sp", "joint3-sp")
+# (``joint`` is the library's ``--method joint``: cnn-effect-act, spectral). A candidate may carry
+# its own k rule after '@' (``effect-sp@eigengap:2``), else ``--k-rule``'s.
+EXTRA = ("effect", "act", "effact", "cnn-effect", "cnn-effect-act", "effect-sp", "act-sp", "effact-sp",
+         "cnn-effect-sp", "joint")
 SIGNATURE_BLOCKS = {"effect": ("effect",), "act": ("act",), "effact": ("effect", "act"),
-                    "joint": ("cnn", "effect"), "joint3": ("cnn", "effect", "act")}
+                    "cnn-effect": ("cnn", "effect"), "cnn-effect-act": ("cnn", "effect", "act"),
+                    "joint": ("cnn", "effect", "act")}
 
 
 def _labels_to_groups(labels, k: int):
@@ -69,9 +83,7 @@ def _labels_to_groups(labels, k: int):
 def candidate_groups(name: str, x: torch.Tensor, k: int, shipped, raw_maps) -> tuple:
     """Clusters of one layer's embeddings ``x [C, D]`` by candidate ``name``."""
     xn = x.numpy()
-    if name == "paper":
-        return shipped
-    if name == "kmeans":
+    if name in ("paper", "kmeans"):
         return canonical_clusters(best_of(x, k, seed=0, restarts=1).labels, k)
     if name == "kmeans10":
         return canonical_clusters(best_of(x, k, seed=0, restarts=10).labels, k)
@@ -101,6 +113,9 @@ def candidate_groups(name: str, x: torch.Tensor, k: int, shipped, raw_maps) -> t
 
 def signature_groups(name: str, blocks: dict[str, torch.Tensor], k: int, weights: dict[str, float]) -> tuple:
     """Clusters of one layer's joined signatures (``name`` in :data:`EXTRA`)."""
+    if name == "joint":  # exactly the library's method
+        return cluster_features(joint([blocks["cnn"], blocks["effect"], blocks["act"]], [1.0, 1.0, 1.0]), k,
+                                method="joint")
     base = name.removesuffix("-sp")
     parts = SIGNATURE_BLOCKS[base]
     x = joint([blocks[p] for p in parts], [weights.get(p, 1.0) for p in parts])
@@ -165,7 +180,9 @@ def main() -> None:
     keys = [str(k) for k in parse_seeds(args.layers, "--layers")]
     names = [n for n in args.candidates.split(",") if n]
     weights = {kv.split("=")[0]: float(kv.split("=")[1]) for kv in args.weights.split(",") if kv}
-    emb = embed_seeds(model, load_embedders(args.cnn, keys),
+    embedders = load_embedders(args.cnn, keys)
+    table_ks = {key: e.k for key, e in embedders.items()}
+    emb = embed_seeds(model, embedders,
                       list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.n_general)))
     seeds = list(range(EVAL_SEED_BASE, EVAL_SEED_BASE + args.n_latents))
     masks, parts = face_masks(model, seeds)
@@ -183,20 +200,22 @@ def main() -> None:
         blocks = {"cnn": emb[key]}
         for name in names:
             t = time.process_time()
-            table_k = len(shipped.layers[key])
-            if name in EXTRA:
-                need = SIGNATURE_BLOCKS[name.removesuffix("-sp")]
+            table_k = table_ks[key]
+            base, _, rule = name.partition("@")
+            rule = rule or args.k_rule
+            if base in EXTRA:
+                need = SIGNATURE_BLOCKS[base.removesuffix("-sp")]
                 if "effect" in need and "effect" not in blocks:
                     blocks["effect"] = effect_signatures(model, path, layer, maps[path].shape[1], sig_seeds,
                                                          grid=args.grid)
                 if "act" in need and "act" not in blocks:
                     blocks["act"] = activation_signatures(model, path, sig_seeds, grid=args.grid)
                 x = joint([blocks[p] for p in need], [weights.get(p, 1.0) for p in need])
-                k = choose_k(name, key, table_k, maps[path].shape[1], args.k_rule, x)
-                groups = signature_groups(name, blocks, k, weights)
+                k = choose_k(base, key, table_k, maps[path].shape[1], rule, x)
+                groups = signature_groups(base, blocks, k, weights)
             else:
-                k = choose_k(name, key, table_k, maps[path].shape[1], args.k_rule, emb[key])
-                groups = candidate_groups(name, emb[key], k, shipped.layers[key], raw_maps[path])
+                k = choose_k(base, key, table_k, maps[path].shape[1], rule, emb[key])
+                groups = candidate_groups(base, emb[key], k, shipped.layers[key], raw_maps[path])
             times[name] += time.process_time() - t
             scores, _ = score_groups(model, path, layer, groups, maps[path], masks, parts, plain, seeds,
                                      layer_sums)

@@ -51,6 +51,7 @@ def cluster_features(x: torch.Tensor, k: int, *, method: str = "paper", seed: in
         neighbours = max(1, min(10, len(data) - 1))
         with warnings.catch_warnings():  # a graph of well-separated groups is not connected: fine
             warnings.filterwarnings("ignore", message="Graph is not fully connected")
+            warnings.filterwarnings("ignore", message="The spectral clustering API has changed")  # square x
             labels = SpectralClustering(n_clusters=k, affinity="nearest_neighbors", n_neighbors=neighbours,
                                         random_state=seed, assign_labels="cluster_qr").fit_predict(data)
     return canonical_clusters(torch.as_tensor(np.asarray(labels), dtype=torch.int64), k)
