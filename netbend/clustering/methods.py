@@ -43,7 +43,7 @@ def cluster_features(x: torch.Tensor, k: int, *, method: str = "paper", seed: in
     try:
         from sklearn.cluster import AgglomerativeClustering, SpectralClustering
     except ImportError:
-        raise NetbendError(f"--method {method} needs scikit-learn (pip install 'netbend[eval]')") from None
+        raise NetbendError(f"--method {method} needs scikit-learn (pip install scikit-learn)") from None
     data = x.double().numpy()
     if method == "ward":
         labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(data)
