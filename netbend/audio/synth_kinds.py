@@ -120,9 +120,12 @@ def _room(rng, y: np.ndarray, sr: int) -> np.ndarray:
 
 
 def _finish(rng, y: np.ndarray, sr: int, room: float = 0.35) -> np.ndarray:
-    """Room (sometimes), quiet passages (a third of clips), a log-uniform peak 0.05-0.95."""
+    """Room (sometimes), a noise floor (half), quiet passages (a third), a log-uniform peak 0.05-0.95."""
     if rng.random() < room:
         y = _room(rng, y, sr)
+    if rng.random() < 0.5:  # hiss or hum of a real recording, -70 to -30 dB below the peak
+        floor = _coloured(rng, y.size, sr)
+        y = y + floor / max(np.abs(floor).max(), 1e-9) * np.abs(y).max() * 10 ** (rng.uniform(-70, -30) / 20)
     if rng.random() < 1 / 3:
         every = rng.uniform(0.5, 2.0)
         db = _smooth_random(rng, y.size, sr, every, -35.0, 0.0)
@@ -197,7 +200,9 @@ def _bell_note(rng_params, f: float, t: np.ndarray, sr: int) -> np.ndarray:
 def render_melody(rng, n: int, sr: int) -> np.ndarray:
     timbre = ["sine", "beep", "bell", "fm"][int(rng.integers(4))]
     if timbre in ("sine", "beep"):
-        ratios, amps = np.array([1.0, 2.0, 3.0]), np.array([1.0, rng.uniform(0, 0.4), rng.uniform(0, 0.15)])
+        # a beep is pure half the time; else its overtones can be as loud as its fundamental (a buzzer)
+        loud = {"sine": 1.0, "beep": float(rng.choice([0.0, 3.0]))}[timbre]
+        ratios, amps = np.array([1.0, 2.0, 3.0]), np.array([1.0, *rng.uniform(0, [0.4 * loud, 0.2 * loud])])
     else:
         ratios = np.array([0.5, 1.0, 1.19, 1.5, 2.0, 2.52, 2.76, 3.0, 4.07, 5.4])
         amps = rng.uniform(0, 1, ratios.size) * (rng.random(ratios.size) < 0.6)
@@ -207,7 +212,7 @@ def render_melody(rng, n: int, sr: int) -> np.ndarray:
     params = (timbre, ratios, amps, decays, float(rng.choice([1.0, 2.0, 3.0, 3.5, 1.4, 0.5])),
               rng.uniform(0.5, 6.0), rng.uniform(0.05, 0.6))
     scale = SCALES[list(SCALES)[int(rng.integers(len(SCALES)))]]
-    root, step = int(rng.integers(70, 97) if timbre == "beep" else rng.integers(55, 85)), rng.uniform(0.08, 0.45)
+    root, step = int(rng.integers(84, 110) if timbre == "beep" else rng.integers(55, 85)), rng.uniform(0.08, 0.45)
     motif = rng.integers(-3, 8, int(rng.integers(3, 9)))
     repeat, rest = rng.random() < 0.6, int(rng.integers(0, 6))
     harmony = int(rng.choice([0, 0, 2, 4, -3]))
@@ -226,7 +231,7 @@ def render_melody(rng, n: int, sr: int) -> np.ndarray:
                 break
             for deg in [int(d)] + ([int(d) + harmony] if harmony else []):
                 if deg not in notes:  # a motif repeats: render each pitch once
-                    f = float(_hz(root + scale[deg % 7] + 12 * (deg // 7)))
+                    f = float(_hz(min(121, root + scale[deg % 7] + 12 * (deg // 7))))
                     notes[deg] = _bell_note(params, f, t, sr) * np.minimum(1.0, t / 0.003) * gate
                 note, end = notes[deg], min(n, pos + tail)
                 out[pos:end] += rng.uniform(0.6, 1.0) * note[: end - pos] / (2 if harmony else 1)
@@ -329,12 +334,12 @@ def render_speech(rng, n: int, sr: int) -> np.ndarray:
                 noise_x += [a, a + 0.005, a + burst, a + burst + 0.005]
                 noise_y += [0.0, rng.uniform(0.3, 1.0), rng.uniform(0.2, 0.6), 0.0]
                 band_x.append(a)
-                band_y.append(rng.uniform(1500, 7000) if kind == "fric" else rng.uniform(800, 4000))
+                band_y.append(rng.uniform(2500, 8000) if kind == "fric" else rng.uniform(800, 4000))
         start = end
     t = np.arange(n) / sr
     f0 = np.interp(t, f0_x, f0_y) * (1 + 0.01 * _smooth_random(rng, n, sr, 0.05, -1, 1))
     voiced = np.interp(t, voiced_x, voiced_y)
-    amps = _harmonics(rng, float(f0.max()), sr, -12.0 + rng.normal(0, 1.5), 1.0)
+    amps = _harmonics(rng, float(f0.max()), sr, rng.uniform(-12, -5), 1.0)  # glottal ~-12, lips +6 dB/oct
     table = _wavetable(amps, np.zeros(amps.size))
     source = _play(table, f0, sr) * voiced
     source += 0.03 * rng.standard_normal(n) * voiced  # aspiration
@@ -347,9 +352,9 @@ def render_speech(rng, n: int, sr: int) -> np.ndarray:
     f = _bins(sr)
     voiced_out = _stft_shape(source, _resonances(freqs, widths, amps, f) + 0.005)
     band = np.interp(frames, band_x, band_y)[:, None]
-    noise_gain = 1.0 / (1 + ((f[None, :] - band) / (0.5 * band)) ** 2)
+    noise_gain = 1.0 / (1 + ((f[None, :] - band) / (0.4 * band)) ** 4)  # fricatives: a band, steep sides
     noise_out = _stft_shape(rng.standard_normal(n) * np.interp(t, noise_x, noise_y), noise_gain)
-    y = voiced_out / max(np.abs(voiced_out).max(), 1e-9) + rng.uniform(0.1, 0.4) * noise_out / max(
+    y = voiced_out / max(np.abs(voiced_out).max(), 1e-9) + rng.uniform(0.3, 1.0) * noise_out / max(
         np.abs(noise_out).max(), 1e-9)
     return _spectral_filter(y, sr, rng.uniform(60, 120), None, 2)
 
