@@ -67,12 +67,18 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, 
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Run folder: checkpoint.pt, model.safetensors, log. Rerun to resume.")
-@click.option("--size", type=click.Choice(["small", "paper", "tiny"]), default="small", show_default=True)
+@click.option("--size", type=click.Choice(["small", "medium", "paper", "tiny"]), default="small", show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--batch", type=click.IntRange(1), default=64, show_default=True)
 @click.option("--lr", type=float, default=3e-4, show_default=True)
 @click.option("--kl-weight", type=click.FloatRange(0.0), default=1e-3, show_default=True,
-              help="loss = per-pixel MSE + kl_weight * per-dimension KL.")
+              help="Weight of the per-dimension KL term (loss = reconstruction + kl_weight * KL).")
+@click.option("--loss", type=click.Choice(["mse", "l1"]), default="mse", show_default=True,
+              help="Per-pixel error on the dB scale (mse: the paper's).")
+@click.option("--sc-weight", type=click.FloatRange(0.0), default=0.0, show_default=True,
+              help="Add this times the spectral convergence on linear magnitudes (weights the loud bins).")
+@click.option("--schedule", type=click.Choice(["constant", "cosine"]), default="constant", show_default=True,
+              help="Learning rate over the run (cosine: decays to 0 at the last step).")
 @click.option("--hop-frames", type=click.IntRange(1, 128), default=64, show_default=True,
               help="Hop between training windows, in frames.")
 @click.option("--val-fraction", type=click.FloatRange(0.0, 0.5), default=0.1, show_default=True)
@@ -84,7 +90,7 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, 
 @click.option("--dry-run", is_flag=True, help="Read the folder and check the settings and the output, "
               "print the window counts, stop.")
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
-              hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
+              loss: str, sc_weight: float, schedule: str, hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
               max_steps: int, overwrite: bool, dry_run: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
@@ -103,7 +109,8 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
     from netbend.audio.train import TrainOptions, train
 
     spec = SpecConfig()
-    options = TrainOptions(size=size, epochs=epochs, batch=batch, lr=lr, kl_weight=kl_weight, seed=seed,
+    options = TrainOptions(size=size, epochs=epochs, batch=batch, lr=lr, kl_weight=kl_weight, loss=loss,
+                           sc_weight=sc_weight, schedule=schedule, seed=seed,
                            device=device, checkpoint_seconds=checkpoint_minutes * 60, max_steps=max_steps)
     options.check()
     data = folder_windows(data_dir, spec, hop_frames, val_fraction, seed,
