@@ -290,7 +290,7 @@ def render_noise(rng, n: int, sr: int) -> np.ndarray:
 
 def _syllables(rng, seconds: float):
     """Timeline: per syllable (consonant start, vowel start, vowel end, consonant kind), phrase ends."""
-    sylls, phrase_ends, s = [], [], rng.uniform(0.0, 0.4)
+    sylls, phrase_ends, s = [], [], rng.uniform(0.0, min(0.4, seconds / 2))
     while s < seconds:
         for _ in range(int(rng.integers(2, 9))):
             kind = ["", "", "fric", "plos", "fric", "plos"][int(rng.integers(6))]
@@ -303,12 +303,12 @@ def _syllables(rng, seconds: float):
     return sylls, phrase_ends
 
 
-def render_speech(rng, n: int, sr: int) -> np.ndarray:
-    seconds = n / sr
-    f0_base = rng.uniform(85, 260)
-    vtl = (1.0 + 0.3 * np.clip((f0_base - 100) / 160, 0, 1)) * rng.uniform(0.95, 1.05)
+def _speech_plan(rng, seconds: float, f0_base: float, vtl: float) -> dict[str, tuple[list, list]]:
+    """Breakpoints (times in s, values) of F0, formants F1-F3, voicing, consonant noise and its band.
+
+    F0: declination per phrase, accents, a final fall or rise; formants: vowel targets.
+    """
     sylls, phrase_ends = _syllables(rng, seconds)
-    # F0: declination per phrase, accents, a final fall or rise; formants: vowel targets
     f0_x, f0_y, fx, fy = [0.0], [f0_base], [], []
     voiced_x, voiced_y, noise_x, noise_y, band_x, band_y = [0.0], [0.0], [0.0], [0.0], [0.0], [4000.0]
     start = 0
@@ -336,14 +336,23 @@ def render_speech(rng, n: int, sr: int) -> np.ndarray:
                 band_x.append(a)
                 band_y.append(rng.uniform(2500, 8000) if kind == "fric" else rng.uniform(800, 4000))
         start = end
+    return {"f0": (f0_x, f0_y), "formants": (fx, fy), "voiced": (voiced_x, voiced_y),
+            "noise": (noise_x, noise_y), "band": (band_x, band_y)}
+
+
+def render_speech(rng, n: int, sr: int) -> np.ndarray:
+    f0_base = rng.uniform(85, 260)
+    vtl = (1.0 + 0.3 * np.clip((f0_base - 100) / 160, 0, 1)) * rng.uniform(0.95, 1.05)  # vocal tract scale
+    plan = _speech_plan(rng, n / sr, f0_base, vtl)
     t = np.arange(n) / sr
-    f0 = np.interp(t, f0_x, f0_y) * (1 + 0.01 * _smooth_random(rng, n, sr, 0.05, -1, 1))
-    voiced = np.interp(t, voiced_x, voiced_y)
+    f0 = np.interp(t, *plan["f0"]) * (1 + 0.01 * _smooth_random(rng, n, sr, 0.05, -1, 1))
+    voiced = np.interp(t, *plan["voiced"])
     amps = _harmonics(rng, float(f0.max()), sr, rng.uniform(-12, -5), 1.0)  # glottal ~-12, lips +6 dB/oct
     table = _wavetable(amps, np.zeros(amps.size))
     source = _play(table, f0, sr) * voiced
     source += 0.03 * rng.standard_normal(n) * voiced  # aspiration
     frames = _frame_times(n, sr)
+    fx, fy = plan["formants"]
     formants = np.stack([np.interp(frames, fx, np.array(fy)[:, k]) for k in range(3)], 1)  # [frames, 3]
     upper = np.broadcast_to(np.array([3500.0, 4500.0]) * vtl, (frames.size, 2))
     freqs = np.concatenate([formants, upper], 1)  # [frames, 5]
@@ -351,9 +360,9 @@ def render_speech(rng, n: int, sr: int) -> np.ndarray:
     amps = np.broadcast_to(np.array([1.0, 0.6, 0.3, 0.15, 0.1]), freqs.shape)
     f = _bins(sr)
     voiced_out = _stft_shape(source, _resonances(freqs, widths, amps, f) + 0.005)
-    band = np.interp(frames, band_x, band_y)[:, None]
+    band = np.interp(frames, *plan["band"])[:, None]
     noise_gain = 1.0 / (1 + ((f[None, :] - band) / (0.4 * band)) ** 4)  # fricatives: a band, steep sides
-    noise_out = _stft_shape(rng.standard_normal(n) * np.interp(t, noise_x, noise_y), noise_gain)
+    noise_out = _stft_shape(rng.standard_normal(n) * np.interp(t, *plan["noise"]), noise_gain)
     y = voiced_out / max(np.abs(voiced_out).max(), 1e-9) + rng.uniform(0.3, 1.0) * noise_out / max(
         np.abs(noise_out).max(), 1e-9)
     return _spectral_filter(y, sr, rng.uniform(60, 120), None, 2)
