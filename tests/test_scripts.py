@@ -51,3 +51,17 @@ def test_audio_quality_json_and_synth_kind(monkeypatch, capsys, tmp_path):
     for line, row in zip(table, rows):  # the JSON holds the printed figures, and their per-clip values
         assert line == f"| {name} | {row['reconstruction']} | {row['lsd_db']:.2f} | {row['sc']:.3f} |"
         assert abs(np.mean([c["sc"] for c in row["per_clip"]]) - row["sc"]) < 1e-12
+
+
+def test_audio_speed_input_track_is_cut_or_looped(tmp_path):
+    import soundfile as sf
+
+    wav = tmp_path / "two.wav"
+    y = np.stack([np.linspace(-0.5, 0.5, 16000), np.zeros(16000)], 1)
+    sf.write(wav, y, 8000, subtype="FLOAT")
+    input_track = runpy.run_path(str(ROOT / "benchmarks" / "audio_speed.py"))["input_track"]
+    looped, rate = input_track(str(wav), 5.0)
+    assert rate == 8000 and looped.shape == (40000, 2)
+    assert np.array_equal(looped[16000:32000], looped[:16000]) and np.allclose(looped[:16000], y, atol=1e-7)
+    cut, _ = input_track(str(wav), 1.5)
+    assert cut.shape == (12000, 2)
