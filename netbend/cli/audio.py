@@ -32,29 +32,35 @@ def audio(threads: int | None) -> None:
 @click.option("--seconds", type=click.FloatRange(2.0, 60.0), default=6.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
+@click.option("--kind", type=click.Choice(["music", "mix", "tones", "melody", "noise", "speech"]),
+              default="music", show_default=True,
+              help="music: drums, bass, chords; tones: sustained harmonic notes; melody: sine, bell, FM "
+                   "tunes; noise: coloured, wind, crackle; speech: formant voices; mix: all of these and "
+                   "mixtures (35% music), see docs/audio_data.md.")
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Check the output folder, say what would be written, stop.")
-def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool,
+def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, kind: str, overwrite: bool,
                  dry_run: bool) -> None:
-    """Write generated music clips (drums, bass, chords) to OUT_DIR.
+    """Write generated audio clips (by default music: drums, bass, chords) to OUT_DIR.
 
     \b
     Examples:
       netbend audio make-dataset data/synth --clips 400 --seed 0
       netbend audio make-dataset data/tiny --clips 4 --seconds 3 --format wav
+      netbend audio make-dataset data/mix --clips 6 --seconds 3 --kind mix
     """
     from tqdm import tqdm
 
     from netbend.audio.io import write_audio
-    from netbend.audio.synth import render_clip
+    from netbend.audio.synth_kinds import render_kind
 
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset", dry_run=dry_run)
     if dry_run:
-        click.echo(f"would write {clips} clips of {seconds:g} s (clip_{seed}_00000.{fmt} ...) to {out}")
+        click.echo(f"would write {clips} {kind} clips of {seconds:g} s (clip_{seed}_00000.{fmt} ...) to {out}")
         return
     for i in tqdm(range(clips), desc="clips"):
-        write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_clip(seed, i, seconds), 22050)
-    click.echo(f"wrote {clips} clips to {out}")
+        write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_kind(kind, seed, i, seconds), 22050)
+    click.echo(f"wrote {clips} {kind} clips to {out}")
 
 
 @audio.command("train")
