@@ -52,7 +52,7 @@ def held_out_sets(files: list[str], sr: int, synth_seed: int, clips: int) -> dic
 def score(model_path: Path, sets: dict[str, list[Audio]], iterations: int, half: bool) -> dict:
     model = load_audio_model(str(model_path), "cpu")
     if half:  # what shipping in float16 does: round the weights, compute in float32
-        for p in model.vae.parameters():
+        for p in model.module.parameters():
             p.data = p.data.half().float()
     out = {}
     for name, clips in sets.items():
@@ -86,6 +86,7 @@ def main() -> None:
     ap.add_argument("--synth-clips", type=int, default=8)
     ap.add_argument("--iterations", type=int, default=32)
     ap.add_argument("--json", help="Also write the rows to this JSON file.")
+    ap.add_argument("--keep", help="Keep every variant's run folder (variantN/) under this folder.")
     args = ap.parse_args()
     variants = []
     for spec in args.variant:
@@ -94,7 +95,9 @@ def main() -> None:
     torch.set_num_threads(2)
     data = folder_windows(args.data, SpecConfig(), args.hop_frames)
     print(f"{data.files} files: {data.train.shape[0]} training, {data.val.shape[0]} validation windows", flush=True)
-    with tempfile.TemporaryDirectory(prefix="audio_recipe_") as root:
+    with tempfile.TemporaryDirectory(prefix="audio_recipe_") as tmp:
+        root = args.keep or tmp
+        Path(root).mkdir(parents=True, exist_ok=True)
         windows_file = Path(root) / "windows.pt"
         torch.save({"train": data.train, "val": data.val, "files": data.files}, windows_file)
         jobs = [(i, name, fields, str(windows_file), root, args.files, args.synth_seed, args.synth_clips,
