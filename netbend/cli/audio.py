@@ -34,7 +34,7 @@ def audio(threads: int | None) -> None:
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
 @click.option("--kind", type=click.Choice(["music", "mix", "tones", "melody", "noise", "speech"]),
               default="music", show_default=True,
-              help="music: drums, bass, chords; tones: sustained harmonic notes; melody: sine, bell, FM "
+              help="music: drums, bass, chords; tones: sustained harmonic notes; melody: sine, beep, bell, FM "
                    "tunes; noise: coloured, wind, crackle; speech: formant voices; mix: all of these and "
                    "mixtures (35% music), see docs/audio_data.md.")
 @overwrite_option
