@@ -190,9 +190,10 @@ def test_training_resume_matches_uninterrupted_run(tmp_path, recipe):
     assert a["position"] == b["position"] == 2
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
-    path = train(data, TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", **recipe), tmp_path / "b", CFG,
-                 log=logs.append)
+    path = train(data, TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", snapshot_every=1, **recipe),
+                 tmp_path / "b", CFG, log=logs.append)
     assert load_audio_model(path, "cpu").size == "tiny"
+    assert (tmp_path / "b" / "epoch001.safetensors").read_bytes() == path.read_bytes()  # --snapshot-every
     assert json.loads(torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["history"])[0]["val"]
     with pytest.raises(NetbendError, match="batch"):
         train(data, TrainOptions(size="tiny", batch=3, device="cpu", **recipe), tmp_path / "b", CFG,

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -44,6 +45,7 @@ class TrainOptions:
     seed: int = 0
     device: str = "auto"
     checkpoint_seconds: float = 180.0
+    snapshot_every: int = 0  # also keep the model of every N-th epoch as epochNNN.safetensors (0: off)
     max_steps: int = 0  # stop after this many optimiser steps in this run (0: no limit; for tests)
 
     def check(self) -> None:
@@ -195,6 +197,8 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
             + (f", val loss {val['loss']:.5f} (recon {val['recon']:.5f}, kl {val['kl']:.3f})" if val else ""))
         epoch, position, running = epoch + 1, 0, [0.0, 0]
         AudioModel(vae, spec, name, device=device).save(out / "model.safetensors")
+        if options.snapshot_every and epoch % options.snapshot_every == 0:
+            shutil.copyfile(out / "model.safetensors", out / f"epoch{epoch:03d}.safetensors")
         vae.train()
         _save_checkpoint(ckpt_path, snapshot())
         last_save = time.monotonic()

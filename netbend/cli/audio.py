@@ -85,13 +85,15 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, 
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--checkpoint-minutes", type=click.FloatRange(0.1), default=3.0, show_default=True)
+@click.option("--snapshot-every", type=click.IntRange(0), default=0, show_default=True,
+              help="Also keep the model of every N-th epoch (epochNNN.safetensors), for learning curves.")
 @click.option("--max-steps", type=click.IntRange(0), default=0, hidden=True)
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Read the folder and check the settings and the output, "
               "print the window counts, stop.")
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
               loss: str, sc_weight: float, schedule: str, hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              max_steps: int, overwrite: bool, dry_run: bool) -> None:
+              snapshot_every: int, max_steps: int, overwrite: bool, dry_run: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with
@@ -111,7 +113,8 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
     spec = SpecConfig()
     options = TrainOptions(size=size, epochs=epochs, batch=batch, lr=lr, kl_weight=kl_weight, loss=loss,
                            sc_weight=sc_weight, schedule=schedule, seed=seed,
-                           device=device, checkpoint_seconds=checkpoint_minutes * 60, max_steps=max_steps)
+                           device=device, checkpoint_seconds=checkpoint_minutes * 60, max_steps=max_steps,
+                           snapshot_every=snapshot_every)
     options.check()
     data = folder_windows(data_dir, spec, hop_frames, val_fraction, seed,
                           progress=lambda it: tqdm(it, desc="reading", leave=False))
