@@ -4,9 +4,13 @@ A 30-second generated track (44.1 kHz stereo FLAC, from a seed the default
 model was not trained on) is autoencoded end to end with the paper's Figure 3
 plan: read + mix + resample, STFT, encode, bent decode, Griffin-Lim, resample
 back, write. Reports wall seconds per stage and ``track seconds / wall seconds``
-(target: at least 5x real time with the default model).
+(target: at least 5x real time with the default model). ``--input FILE`` times
+the first ``--seconds`` of a recording instead (looped if shorter), kept at its
+own rate and channels (written as FLAC first, like the generated track);
+``--model`` times a trained model file.
 
     .venv/bin/python benchmarks/audio_speed.py --threads 2 --repeats 3
+    .venv/bin/python benchmarks/audio_speed.py --threads 1 --repeats 3 --input /usr/share/games/abe/sounds/game.ogg
 """
 from __future__ import annotations
 
@@ -52,6 +56,14 @@ def one_run(model, path: Path, out: Path, plan, options: PhaseOptions) -> dict[s
     return times
 
 
+def input_track(path: str, seconds: float) -> tuple[np.ndarray, int]:
+    """The first ``seconds`` of a recording ([frames, channels], its own rate), looped if shorter."""
+    read_audio(path, 22050)  # the same checks (and one-line errors) as the command line
+    y, rate = sf.read(path, dtype="float32", always_2d=True)
+    n = int(round(seconds * rate))
+    return np.tile(y, (int(np.ceil(n / y.shape[0])), 1))[:n], rate
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", default=None)
@@ -60,6 +72,7 @@ def main() -> None:
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--iterations", type=int, default=32)
     p.add_argument("--phase", default="griffinlim", choices=["griffinlim", "original"])
+    p.add_argument("--input", default=None, metavar="FILE", help="Time this recording instead of a generated track.")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     model = load_audio_model(args.model, "cpu")
@@ -67,15 +80,19 @@ def main() -> None:
     options = PhaseOptions(args.phase, args.iterations, 0.99, 0)
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "track.flac"
-        y = resample(render_clip(99, 0, args.seconds), 22050, 44100)
-        sf.write(src, np.stack([y, y], 1), 44100)
+        if args.input:
+            sf.write(src, *input_track(args.input, args.seconds))
+        else:
+            y = resample(render_clip(99, 0, args.seconds), 22050, 44100)
+            sf.write(src, np.stack([y, y], 1), 44100)
         one_run(model, src, Path(tmp) / "warm.wav", plan, options)  # warm-up
         runs = [one_run(model, src, Path(tmp) / "out.wav", plan, options) for _ in range(args.repeats)]
     wall = [sum(v for k, v in r.items() if k != "cpu") for r in runs]
     best = runs[int(np.argmin(wall))]
     total = min(wall)
+    source = args.input.split("/")[-1] if args.input else "generated"
     print(f"model {model.name} ({model.model_hash}, size {model.size}), {args.threads} threads, "
-          f"{args.seconds:.0f} s track, phase {args.phase}, {args.iterations} iterations")
+          f"{args.seconds:.0f} s track ({source}), phase {args.phase}, {args.iterations} iterations")
     print("  " + ", ".join(f"{k} {v:.2f} s" for k, v in best.items() if k != "cpu"))
     print(f"best of {args.repeats}: {total:.2f} s wall = {args.seconds / total:.1f}x real time "
           f"(all runs: {', '.join(f'{w:.2f}' for w in wall)} s); CPU time {best['cpu']:.2f} s "

@@ -169,14 +169,18 @@ def test_folder_dataset_skips_bad_files(tmp_path):
         folder_windows(tmp_path, CFG)
 
 
-def test_training_resume_matches_uninterrupted_run(tmp_path):
+RECIPES = [{}, {"loss": "l1", "sc_weight": 0.5, "schedule": "cosine", "lr": 1e-3, "kl_weight": 1e-5}]
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=["paper", "l1-sc-cosine"])
+def test_training_resume_matches_uninterrupted_run(tmp_path, recipe):
     torch.set_num_threads(1)
     data = synth_windows(3, 5, CFG, seconds=3.0, hop_frames=32)
     assert data.train.shape[0] >= 4 and data.val.shape[0] >= 2
     data.train, data.val = data.train[:4], data.val[:2]
-    opts = TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", max_steps=2)
+    opts = TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", max_steps=2, **recipe)
     train(data, opts, tmp_path / "a", CFG, log=lambda m: None)
-    one = TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", max_steps=1)
+    one = TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", max_steps=1, **recipe)
     train(data, one, tmp_path / "b", CFG, log=lambda m: None)  # "killed" after one step
     logs = []
     train(data, one, tmp_path / "b", CFG, log=logs.append)  # resumes at batch 1
@@ -186,12 +190,48 @@ def test_training_resume_matches_uninterrupted_run(tmp_path):
     assert a["position"] == b["position"] == 2
     for key, value in a["model"].items():
         assert torch.equal(value, b["model"][key]), key
-    path = train(data, TrainOptions(size="tiny", epochs=1, batch=2, device="cpu"), tmp_path / "b", CFG,
-                 log=logs.append)
+    path = train(data, TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", snapshot_every=1, **recipe),
+                 tmp_path / "b", CFG, log=logs.append)
     assert load_audio_model(path, "cpu").size == "tiny"
+    assert (tmp_path / "b" / "epoch001.safetensors").read_bytes() == path.read_bytes()  # --snapshot-every
     assert json.loads(torch.load(tmp_path / "b" / "checkpoint.pt", weights_only=True)["history"])[0]["val"]
     with pytest.raises(NetbendError, match="batch"):
-        train(data, TrainOptions(size="tiny", batch=3, device="cpu"), tmp_path / "b", CFG, log=lambda m: None)
+        train(data, TrainOptions(size="tiny", batch=3, device="cpu", **recipe), tmp_path / "b", CFG,
+              log=lambda m: None)
+    other = {"loss": "mse"} if recipe else {"schedule": "cosine"}
+    with pytest.raises(NetbendError, match="loss|schedule"):
+        train(data, TrainOptions(size="tiny", epochs=1, batch=2, device="cpu", **{**recipe, **other}),
+              tmp_path / "b", CFG, log=lambda m: None)
+
+
+def test_loss_terms_match_their_definitions():
+    from netbend.audio.spectrogram import unit_to_magnitude
+    from netbend.audio.vae import vae_loss
+
+    torch.manual_seed(0)
+    x = torch.rand(3, 1, 8, 16) * 2 - 1
+    y = (x + 0.1 * torch.randn_like(x)).clamp(-1, 1)
+    mean, logvar = torch.zeros(3, 4), torch.zeros(3, 4)  # KL exactly 0
+    total, rec, kl = vae_loss(x, y, mean, logvar, 1.0)
+    assert kl == 0 and torch.allclose(total, ((x - y) ** 2).mean())
+    assert torch.allclose(vae_loss(x, y, mean, logvar, 1.0, l1=True)[1], (x - y).abs().mean())
+    mx, my = unit_to_magnitude(x, CFG), unit_to_magnitude(y, CFG)  # absolute scale: SC is scale-free
+    sc = torch.stack([torch.linalg.norm(mx[i] - my[i]) / torch.linalg.norm(mx[i]) for i in range(3)]).mean()
+    with_sc = vae_loss(x, y, mean, logvar, 1.0, sc_weight=2.0)[1]
+    assert torch.allclose(with_sc, ((x - y) ** 2).mean() + 2.0 * sc, rtol=1e-5)
+    assert vae_loss(x, x, mean, logvar, 1.0, sc_weight=2.0)[0] == 0
+
+
+def test_learning_rate_schedules():
+    const = TrainOptions(lr=1e-3)
+    assert const.lr_at(0, 100) == const.lr_at(99, 100) == 1e-3
+    cos = TrainOptions(lr=1e-3, schedule="cosine")
+    assert cos.lr_at(0, 100) == pytest.approx(1e-3)
+    assert cos.lr_at(50, 100) == pytest.approx(5e-4)
+    assert cos.lr_at(99, 100) < 1e-6
+    for bad, match in (({"loss": "l2"}, "loss"), ({"schedule": "step"}, "schedule"), ({"sc_weight": -1}, "sc-weight")):
+        with pytest.raises(NetbendError, match=match):
+            TrainOptions(**bad).check()
 
 
 def test_clustering_capture_sees_the_decoder_layers(tiny):

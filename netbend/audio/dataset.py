@@ -17,7 +17,7 @@ import torch
 
 from netbend.audio.io import read_audio, supported_extensions
 from netbend.audio.spectrogram import SpecConfig, audio_to_unit, split_windows
-from netbend.audio.synth import render_clip
+from netbend.audio.synth_kinds import render_kind
 from netbend.errors import NetbendError
 
 SILENT_MEAN = -0.98
@@ -89,10 +89,10 @@ def folder_windows(folder: str | os.PathLike, cfg: SpecConfig, hop_frames: int =
 
 
 def synth_windows(clips: int, seed: int, cfg: SpecConfig, seconds: float = 6.0, hop_frames: int = 64,
-                  val_fraction: float = 0.1, progress=None) -> WindowSet:
-    """Windows from ``clips`` generated clips (see :mod:`netbend.audio.synth`)."""
+                  val_fraction: float = 0.1, progress=None, kind: str = "music") -> WindowSet:
+    """Windows from ``clips`` generated clips of ``kind`` (see :mod:`netbend.audio.synth_kinds`)."""
     indices = range(clips)
-    per_clip = [signal_windows(render_clip(seed, i, seconds, cfg.sample_rate), cfg, hop_frames)
+    per_clip = [signal_windows(render_kind(kind, seed, i, seconds, cfg.sample_rate), cfg, hop_frames)
                 for i in (progress(indices) if progress else indices)]
     per_clip = [w for w in per_clip if w.shape[0]]
     train, val = _split(per_clip, val_fraction, seed)

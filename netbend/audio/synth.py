@@ -6,6 +6,8 @@ chords (pads or plucks) in a random key, scale, tempo (70-170 BPM) and timbre
 left out. ``render_clip(seed, index)`` depends only on its arguments
 (``numpy.random.default_rng([seed, index])``), so a data set is a seed and a
 count. Everything is vectorised per note; a 6-second clip takes a few ms.
+Other kinds of training audio (tones, melodies, noise, speech, mixtures) are in
+:mod:`netbend.audio.synth_kinds`; this loop is its ``music`` kind, unchanged.
 """
 from __future__ import annotations
 

@@ -12,7 +12,9 @@ sees the batches the killed one would have seen.
 from __future__ import annotations
 
 import json
+import math
 import os
+import shutil
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -37,9 +39,13 @@ class TrainOptions:
     beta1: float = 0.0
     beta2: float = 0.99
     kl_weight: float = 1e-3
+    loss: str = "mse"  # per-pixel error on the dB scale: "mse" (the paper's) or "l1"
+    sc_weight: float = 0.0  # weight of the linear-magnitude spectral-convergence term (0: off)
+    schedule: str = "constant"  # learning rate over the run: "constant" or "cosine" (to 0 at the last step)
     seed: int = 0
     device: str = "auto"
     checkpoint_seconds: float = 180.0
+    snapshot_every: int = 0  # also keep the model of every N-th epoch as epochNNN.safetensors (0: off)
     max_steps: int = 0  # stop after this many optimiser steps in this run (0: no limit; for tests)
 
     def check(self) -> None:
@@ -48,6 +54,22 @@ class TrainOptions:
         for key in ("epochs", "batch"):
             if getattr(self, key) < 1:
                 raise NetbendError(f"--{key} must be at least 1")
+        if self.loss not in ("mse", "l1"):
+            raise NetbendError(f"unknown loss '{self.loss}'; choose mse or l1")
+        if self.schedule not in ("constant", "cosine"):
+            raise NetbendError(f"unknown learning-rate schedule '{self.schedule}'; choose constant or cosine")
+        if self.sc_weight < 0 or self.kl_weight < 0:
+            raise NetbendError("--sc-weight and --kl-weight must not be negative")
+
+    def loss_terms(self, spec: SpecConfig) -> dict:
+        """Keyword arguments of :func:`vae_loss` for these options."""
+        return {"l1": self.loss == "l1", "sc_weight": self.sc_weight, "db_floor": spec.db_floor}
+
+    def lr_at(self, step: int, total: int) -> float:
+        """Learning rate for optimiser step ``step`` (0-based) of ``total``."""
+        if self.schedule == "constant" or total <= 1:
+            return self.lr
+        return self.lr * 0.5 * (1.0 + math.cos(math.pi * min(step, total) / total))
 
 
 def _save_checkpoint(path: Path, state: dict) -> None:
@@ -63,9 +85,12 @@ def _load_checkpoint(path: Path, options: TrainOptions, spec: SpecConfig) -> dic
     except Exception as err:  # a damaged checkpoint is a user-facing problem, not a crash
         raise NetbendError(f"{path}: cannot read checkpoint ({type(err).__name__}); delete it to start over") from None
     saved = json.loads(state["options"])
-    for key in ("size", "batch", "seed"):
-        if saved[key] != getattr(options, key):
-            raise NetbendError(f"{path}: checkpoint was trained with {key}={saved[key]!r}, "
+    defaults = asdict(TrainOptions())  # checkpoints written before a field existed had its default
+    keys = ["size", "batch", "seed", "loss", "sc_weight", "schedule"]
+    keys += ["epochs", "lr"] if options.schedule == "cosine" else []  # the schedule depends on both
+    for key in keys:
+        if saved.get(key, defaults[key]) != getattr(options, key):
+            raise NetbendError(f"{path}: checkpoint was trained with {key}={saved.get(key, defaults[key])!r}, "
                                f"not {getattr(options, key)!r}; use another --out or the same options")
     if json.loads(state["spec"]) != spec.to_dict():
         raise NetbendError(f"{path}: checkpoint uses different spectrogram settings")
@@ -85,14 +110,15 @@ def _init_output_bias(vae: SpectrogramVAE, windows: torch.Tensor) -> None:
 
 
 @torch.no_grad()
-def evaluate(vae: SpectrogramVAE, windows: torch.Tensor, options: TrainOptions, device) -> dict:
+def evaluate(vae: SpectrogramVAE, windows: torch.Tensor, options: TrainOptions, device,
+             spec: SpecConfig = SpecConfig()) -> dict:
     """Mean loss over ``windows`` with the mean latent (no sampling noise)."""
     vae.eval()
     totals, count = torch.zeros(3), 0
     for start in range(0, windows.shape[0], options.batch):
         x = windows[start:start + options.batch].to(device, torch.float32)[:, None]  # [B, 1, F, bins]
         mean, logvar = vae.encoder(x)
-        parts = vae_loss(x, vae.decoder(mean), mean, logvar, options.kl_weight)
+        parts = vae_loss(x, vae.decoder(mean), mean, logvar, options.kl_weight, **options.loss_terms(spec))
         totals += torch.stack([p.cpu() for p in parts]) * x.shape[0]
         count += x.shape[0]
     vae.train()
@@ -141,8 +167,10 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
             idx = order[position * options.batch:(position + 1) * options.batch]
             x = data.train[idx].to(device, torch.float32)[:, None]  # [B, 1, frames, bins]
             x = x.contiguous(memory_format=torch.channels_last)  # faster convolutions on CPU
+            for group in opt.param_groups:
+                group["lr"] = options.lr_at(epoch * batches + position, options.epochs * batches)
             recon, mean, logvar = vae(x)
-            loss, rec, kl = vae_loss(x, recon, mean, logvar, options.kl_weight)
+            loss, rec, kl = vae_loss(x, recon, mean, logvar, options.kl_weight, **options.loss_terms(spec))
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -162,13 +190,15 @@ def train(data: WindowSet, options: TrainOptions, out_dir: str | os.PathLike, sp
                 return ckpt_path
         if bar:
             bar.close()
-        val = evaluate(vae, data.val, options, device) if data.val.shape[0] else {}
+        val = evaluate(vae, data.val, options, device, spec) if data.val.shape[0] else {}
         train_loss = running[0] / max(running[1], 1)
         history.append({"epoch": epoch + 1, "train_loss": train_loss, "val": val, "time": time.time()})
         log(f"epoch {epoch + 1}: train loss {train_loss:.5f}"
             + (f", val loss {val['loss']:.5f} (recon {val['recon']:.5f}, kl {val['kl']:.3f})" if val else ""))
         epoch, position, running = epoch + 1, 0, [0.0, 0]
         AudioModel(vae, spec, name, device=device).save(out / "model.safetensors")
+        if options.snapshot_every and epoch % options.snapshot_every == 0:
+            shutil.copyfile(out / "model.safetensors", out / f"epoch{epoch:03d}.safetensors")
         vae.train()
         _save_checkpoint(ckpt_path, snapshot())
         last_save = time.monotonic()

@@ -40,6 +40,7 @@ RESOLUTIONS = [(8, 33), (17, 65), (32, 129), (64, 257), (128, 513)]
 # Feature counts per size: encoder convolutions, decoder layers 1-5.
 SIZES = {
     "paper": {"encoder": (32, 64, 128, 256, 512), "decoder": (512, 256, 128, 64, 1)},
+    "medium": {"encoder": (16, 32, 64, 128, 256), "decoder": (128, 64, 32, 16, 1)},  # decoder = paper / 4
     "small": {"encoder": (8, 16, 32, 64, 128), "decoder": (64, 32, 16, 8, 1)},  # decoder = paper / 8
     "tiny": {"encoder": (2, 2, 4, 4, 4), "decoder": (8, 4, 4, 2, 1)},  # for tests only
 }
@@ -104,13 +105,30 @@ class SpectrogramVAE(nn.Module):
         return self.decoder(z), mean, logvar
 
 
+def unit_to_relative_magnitude(x: torch.Tensor, db_floor: float) -> torch.Tensor:
+    """[-1, 1] scaled dB -> linear magnitude relative to the top of the scale (floor .. 1)."""
+    db = (x + 1.0) * 0.5 * (-db_floor) + db_floor
+    return torch.pow(10.0, db / 20.0)
+
+
 def vae_loss(x: torch.Tensor, recon: torch.Tensor, mean: torch.Tensor, logvar: torch.Tensor,
-             kl_weight: float) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+             kl_weight: float, *, l1: bool = False, sc_weight: float = 0.0,
+             db_floor: float = -80.0) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(total, reconstruction, KL), each a batch mean.
 
-    Reconstruction is the mean squared error per spectrogram pixel; KL is the
-    Gaussian KL divergence per latent dimension; total = recon + kl_weight * KL.
+    Reconstruction is the mean squared (``l1``: absolute) error per spectrogram
+    pixel on the [-1, 1] dB scale, plus ``sc_weight`` times the spectral
+    convergence of each window on the linear magnitude scale
+    (``|| |X| - |Y| || / || |X| ||``, mean over windows): the dB term treats the
+    quiet majority of bins like the loud partials, the convergence term is
+    dominated by the loud ones, which are what one hears. KL is the Gaussian KL
+    divergence per latent dimension; total = reconstruction + kl_weight * KL.
     """
-    recon_loss = torch.mean((recon - x) ** 2)
+    diff = recon - x
+    recon_loss = torch.mean(diff.abs()) if l1 else torch.mean(diff ** 2)
+    if sc_weight:
+        mx, my = unit_to_relative_magnitude(x, db_floor), unit_to_relative_magnitude(recon, db_floor)
+        sc = torch.linalg.vector_norm((mx - my).flatten(1), dim=1) / torch.linalg.vector_norm(mx.flatten(1), dim=1)
+        recon_loss = recon_loss + sc_weight * sc.mean()
     kl = torch.mean(-0.5 * (1 + logvar - mean ** 2 - logvar.exp()))
     return recon_loss + kl_weight * kl, recon_loss, kl

@@ -32,54 +32,68 @@ def audio(threads: int | None) -> None:
 @click.option("--seconds", type=click.FloatRange(2.0, 60.0), default=6.0, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["flac", "wav"]), default="flac", show_default=True)
+@click.option("--kind", type=click.Choice(["music", "mix", "tones", "melody", "noise", "speech"]),
+              default="music", show_default=True,
+              help="music: drums, bass, chords; tones: sustained harmonic notes; melody: sine, beep, bell, FM "
+                   "tunes; noise: coloured, wind, crackle; speech: formant voices; mix: all of these and "
+                   "mixtures (35% music), see docs/audio_data.md.")
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Check the output folder, say what would be written, stop.")
-def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, overwrite: bool,
+def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, kind: str, overwrite: bool,
                  dry_run: bool) -> None:
-    """Write generated music clips (drums, bass, chords) to OUT_DIR.
+    """Write generated audio clips (by default music: drums, bass, chords) to OUT_DIR.
 
     \b
     Examples:
       netbend audio make-dataset data/synth --clips 400 --seed 0
       netbend audio make-dataset data/tiny --clips 4 --seconds 3 --format wav
+      netbend audio make-dataset data/mix --clips 6 --seconds 3 --kind mix
     """
     from tqdm import tqdm
 
     from netbend.audio.io import write_audio
-    from netbend.audio.synth import render_clip
+    from netbend.audio.synth_kinds import render_kind
 
     out = prepare_out_dir(out_dir, overwrite=overwrite, command="audio make-dataset", dry_run=dry_run)
     if dry_run:
-        click.echo(f"would write {clips} clips of {seconds:g} s (clip_{seed}_00000.{fmt} ...) to {out}")
+        click.echo(f"would write {clips} {kind} clips of {seconds:g} s (clip_{seed}_00000.{fmt} ...) to {out}")
         return
     for i in tqdm(range(clips), desc="clips"):
-        write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_clip(seed, i, seconds), 22050)
-    click.echo(f"wrote {clips} clips to {out}")
+        write_audio(out / f"clip_{seed}_{i:05d}.{fmt}", render_kind(kind, seed, i, seconds), 22050)
+    click.echo(f"wrote {clips} {kind} clips to {out}")
 
 
 @audio.command("train")
 @click.argument("data_dir", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True,
               help="Run folder: checkpoint.pt, model.safetensors, log. Rerun to resume.")
-@click.option("--size", type=click.Choice(["small", "paper", "tiny"]), default="small", show_default=True)
+@click.option("--size", type=click.Choice(["small", "medium", "paper", "tiny"]), default="small", show_default=True)
 @click.option("--epochs", type=click.IntRange(1), default=50, show_default=True)
 @click.option("--batch", type=click.IntRange(1), default=64, show_default=True)
 @click.option("--lr", type=float, default=3e-4, show_default=True)
 @click.option("--kl-weight", type=click.FloatRange(0.0), default=1e-3, show_default=True,
-              help="loss = per-pixel MSE + kl_weight * per-dimension KL.")
+              help="Weight of the per-dimension KL term (loss = reconstruction + kl_weight * KL).")
+@click.option("--loss", type=click.Choice(["mse", "l1"]), default="mse", show_default=True,
+              help="Per-pixel error on the dB scale (mse: the paper's).")
+@click.option("--sc-weight", type=click.FloatRange(0.0), default=0.0, show_default=True,
+              help="Add this times the spectral convergence on linear magnitudes (weights the loud bins).")
+@click.option("--schedule", type=click.Choice(["constant", "cosine"]), default="constant", show_default=True,
+              help="Learning rate over the run (cosine: decays to 0 at the last step).")
 @click.option("--hop-frames", type=click.IntRange(1, 128), default=64, show_default=True,
               help="Hop between training windows, in frames.")
 @click.option("--val-fraction", type=click.FloatRange(0.0, 0.5), default=0.1, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu or cuda.")
 @click.option("--checkpoint-minutes", type=click.FloatRange(0.1), default=3.0, show_default=True)
+@click.option("--snapshot-every", type=click.IntRange(0), default=0, show_default=True,
+              help="Also keep the model of every N-th epoch (epochNNN.safetensors), for learning curves.")
 @click.option("--max-steps", type=click.IntRange(0), default=0, hidden=True)
 @overwrite_option
 @click.option("--dry-run", is_flag=True, help="Read the folder and check the settings and the output, "
               "print the window counts, stop.")
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
-              hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              max_steps: int, overwrite: bool, dry_run: bool) -> None:
+              loss: str, sc_weight: float, schedule: str, hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
+              snapshot_every: int, max_steps: int, overwrite: bool, dry_run: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with
@@ -97,8 +111,10 @@ def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, l
     from netbend.audio.train import TrainOptions, train
 
     spec = SpecConfig()
-    options = TrainOptions(size=size, epochs=epochs, batch=batch, lr=lr, kl_weight=kl_weight, seed=seed,
-                           device=device, checkpoint_seconds=checkpoint_minutes * 60, max_steps=max_steps)
+    options = TrainOptions(size=size, epochs=epochs, batch=batch, lr=lr, kl_weight=kl_weight, loss=loss,
+                           sc_weight=sc_weight, schedule=schedule, seed=seed,
+                           device=device, checkpoint_seconds=checkpoint_minutes * 60, max_steps=max_steps,
+                           snapshot_every=snapshot_every)
     options.check()
     data = folder_windows(data_dir, spec, hop_frames, val_fraction, seed,
                           progress=lambda it: tqdm(it, desc="reading", leave=False))
