@@ -38,7 +38,7 @@ def cluster_features(x: torch.Tensor, k: int, *, method: str = "paper", seed: in
         raise NetbendError(f"unknown clustering method '{method}'{closest(method, METHODS)} "
                            f"(methods: {', '.join(METHODS)})")
     k = min(k, x.shape[0])
-    if method == "paper" or k < 2:
+    if method == "paper" or k < 2 or k >= x.shape[0]:  # (k = C: every feature alone, any method)
         return canonical_clusters(best_of(x, k, seed=seed, restarts=restarts).labels, k)
     try:
         from sklearn.cluster import AgglomerativeClustering, SpectralClustering
