@@ -70,9 +70,10 @@ def _preset(name: str, **overrides):
 @click.option("--threads", type=click.IntRange(1), default=None, hidden=True,
               help="Old spelling of the global `netbend --threads N` (kept so old command lines run).")
 def cluster_group(threads: int | None) -> None:
-    """Group each layer's features into clusters by the similarity of their activation maps.
+    """Group each layer's features into clusters by the similarity of their activation maps and,
+    by default (--method joint), of where they act and what their ablation changes.
 
-    All steps at once (`cluster run`, default preset: minutes on a CPU), or step by step
+    All steps at once (`cluster run`, default preset: about a minute on a CPU), or step by step
     (`dataset`, `train`, `assign`); each step resumes where it stopped when killed.
 
     \b
@@ -203,7 +204,8 @@ def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, re
 @dry_run_option
 def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, latent_seed, k,
                restarts, method, dry_run):
-    """Embed each feature with its layer's CNN and cluster the embeddings with k-means.
+    """Embed each feature with its layer's CNN and cluster the embeddings (joined with the features'
+    effect and activation signatures by default; --method paper: the paper's k-means).
 
     \b
     Examples:
