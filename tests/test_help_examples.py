@@ -149,7 +149,7 @@ def _cluster_run(folder: Path) -> None:
         made = prepare_out_dir(Path(tempfile.mkdtemp(prefix="netbend_help_")) / "faces", overwrite=False,
                                command="cluster run")
         preset = get_preset("default").with_overrides(n_train=2, n_test=1, epochs=1, n_general=2)
-        run_pipeline(load_model(None), made, preset=preset, layers=["4", "5"], progress=False)
+        run_pipeline(load_model(None), made, preset=preset, layers=["4", "5", "6"], progress=False)
         finish_out_dir(made)
         _RUN_CACHE["run"] = made
     shutil.copytree(_RUN_CACHE["run"], folder)
