@@ -41,11 +41,16 @@ from netbend.audio.train import TrainOptions, train  # noqa: E402
 ROW = "VAE + Griffin-Lim"
 
 
-def held_out_sets(files: list[str], sr: int, synth_seed: int, clips: int) -> dict[str, list[Audio]]:
+def held_out_sets(files: list[str], sr: int, synth_seed: int, clips: int,
+                  max_seconds: float | None = None) -> dict[str, list[Audio]]:
+    """Generated music (``clips`` x 6 s of ``synth_seed``) and each recording (its first ``max_seconds``)."""
     sets = {"synth": [Audio(render_clip(synth_seed, i, 6.0, sr), sr, sr, 1, int(6 * sr), f"synth {i}")
                       for i in range(clips)]}
     for f in files:
-        sets[Path(f).name] = [read_audio(f, sr)]
+        a = read_audio(f, sr)
+        if max_seconds:
+            a = Audio(a.samples[: int(max_seconds * sr)], sr, a.source_rate, a.source_channels, a.source_frames, f)
+        sets[Path(f).name] = [a]
     return sets
 
 
@@ -62,7 +67,7 @@ def score(model_path: Path, sets: dict[str, list[Audio]], iterations: int, half:
 
 
 def run_variant(job: tuple) -> dict:
-    index, name, fields, windows_file, root, files, synth_seed, clips, iterations = job
+    index, name, fields, windows_file, root, files, synth_seed, clips, iterations, max_seconds = job
     torch.set_num_threads(1)
     data = WindowSet(**torch.load(windows_file, weights_only=True))
     options = TrainOptions(**{"checkpoint_seconds": 1e9, "device": "cpu", **fields})
@@ -70,7 +75,7 @@ def run_variant(job: tuple) -> dict:
     start = time.monotonic()
     path = train(data, options, out, SpecConfig(), log=lambda _m: None, name=f"recipe-{index}")
     minutes = (time.monotonic() - start) / 60
-    sets = held_out_sets(files, SpecConfig().sample_rate, synth_seed, clips)
+    sets = held_out_sets(files, SpecConfig().sample_rate, synth_seed, clips, max_seconds)
     steps = options.epochs * -(-data.train.shape[0] // options.batch)
     return {"variant": name, "minutes": minutes, "steps": steps, "scores": score(path, sets, iterations, False),
             "scores_half": score(path, sets, iterations, True)}
@@ -85,6 +90,7 @@ def main() -> None:
     ap.add_argument("--synth-seed", type=int, default=1)
     ap.add_argument("--synth-clips", type=int, default=8)
     ap.add_argument("--iterations", type=int, default=32)
+    ap.add_argument("--max-seconds", type=float, default=20.0, help="Score only the start of long recordings.")
     ap.add_argument("--json", help="Also write the rows to this JSON file.")
     ap.add_argument("--keep", help="Keep every variant's run folder (variantN/) under this folder.")
     args = ap.parse_args()
@@ -101,7 +107,7 @@ def main() -> None:
         windows_file = Path(root) / "windows.pt"
         torch.save({"train": data.train, "val": data.val, "files": data.files}, windows_file)
         jobs = [(i, name, fields, str(windows_file), root, args.files, args.synth_seed, args.synth_clips,
-                 args.iterations) for i, (name, fields) in enumerate(variants)]
+                 args.iterations, args.max_seconds) for i, (name, fields) in enumerate(variants)]
         with multiprocessing.get_context("spawn").Pool(len(jobs)) as pool:
             rows = pool.map(run_variant, jobs)
     sets = list(rows[0]["scores"])

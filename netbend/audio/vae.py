@@ -118,17 +118,17 @@ def vae_loss(x: torch.Tensor, recon: torch.Tensor, mean: torch.Tensor, logvar: t
 
     Reconstruction is the mean squared (``l1``: absolute) error per spectrogram
     pixel on the [-1, 1] dB scale, plus ``sc_weight`` times the spectral
-    convergence of each window on the linear magnitude scale
-    (``|| |X| - |Y| || / || |X| ||``, mean over windows): the dB term treats the
-    quiet majority of bins like the loud partials, the convergence term is
+    convergence on the linear magnitude scale
+    (``|| |X| - |Y| || / || |X| ||``): the dB term treats the
+    quiet majority of bins like the loud partials, the convergence term
+    (taken over the whole batch, so quiet windows weigh by their energy) is
     dominated by the loud ones, which are what one hears. KL is the Gaussian KL
     divergence per latent dimension; total = reconstruction + kl_weight * KL.
     """
     diff = recon - x
     recon_loss = torch.mean(diff.abs()) if l1 else torch.mean(diff ** 2)
-    if sc_weight:
+    if sc_weight:  # over the whole batch: one window's own norm would blow up the quiet ones' overshoot
         mx, my = unit_to_relative_magnitude(x, db_floor), unit_to_relative_magnitude(recon, db_floor)
-        sc = torch.linalg.vector_norm((mx - my).flatten(1), dim=1) / torch.linalg.vector_norm(mx.flatten(1), dim=1)
-        recon_loss = recon_loss + sc_weight * sc.mean()
+        recon_loss = recon_loss + sc_weight * torch.linalg.vector_norm(mx - my) / torch.linalg.vector_norm(mx)
     kl = torch.mean(-0.5 * (1 + logvar - mean ** 2 - logvar.exp()))
     return recon_loss + kl_weight * kl, recon_loss, kl
