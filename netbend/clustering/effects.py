@@ -33,13 +33,13 @@ def upsample(maps: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
 
 def bent_output(model: Any, seeds: Sequence[int], path: str, layer: int | str,
                 features: Sequence[int], transform: str = "ablate",
-                params: Sequence[float] | None = None) -> torch.Tensor:
+                params: Sequence[float] | None = None, layout: str = "NCHW") -> torch.Tensor:
     """The model's output for ``seeds`` with ``transform`` applied to ``features`` of a layer
-    (no features: the unmodified output)."""
+    whose output has ``layout`` (no features: the unmodified output)."""
     if not len(features):
         return run_seeds(model, seeds)
     spec = get_transform(transform)
     plan = ResolvedPlan((Bend(path, layer, spec, spec.bind(list(params or [])),
-                              tuple(int(f) for f in features)),))
+                              tuple(int(f) for f in features), layout),))
     with bend(model.module, plan):
         return run_seeds(model, seeds)

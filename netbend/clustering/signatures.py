@@ -37,14 +37,26 @@ def _pool(x: torch.Tensor, grid: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(x.double(), (min(grid, h), min(grid, w))).sum(0).flatten(1)
 
 
+def _change_maps(delta: torch.Tensor) -> torch.Tensor:
+    """``|bent - plain|`` of any output ``[N, C, H, W]`` / ``[N, C, L]`` / ``[N, D]`` as ``[N, 1, H, W]``
+    (summed over channels; 1-D outputs as one row)."""
+    if delta.dim() == 4:
+        return delta.sum(1, keepdim=True)
+    flat = delta.sum(1) if delta.dim() == 3 else delta.reshape(delta.shape[0], -1)
+    return flat[:, None, None, :]
+
+
 def effect_signatures(model: Any, path: str, layer: int | str, n_features: int, seeds: Sequence[int],
                       grid: int = GRID) -> torch.Tensor:
     """``[C, g*g]``: where ablating each feature alone changes the output (see module docs)."""
+    from netbend.layers import list_layers
+
+    layout = next((i.layout for i in list_layers(model) if i.path == path), "NCHW")
     plain = run_seeds(model, seeds)
     rows = []
     for f in range(n_features):
-        delta = (bent_output(model, seeds, path, layer, [f], "ablate") - plain).abs().sum(1, keepdim=True)
-        rows.append(_pool(delta, grid)[0])
+        delta = (bent_output(model, seeds, path, layer, [f], "ablate", layout=layout) - plain).abs()
+        rows.append(_pool(_change_maps(delta), grid)[0])
     return _hellinger_rows(torch.stack(rows))
 
 
