@@ -30,6 +30,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from audio_quality import rows_for  # noqa: E402  (the README benchmark's scoring, shared)
+from variants import parse_variants  # noqa: E402
 
 from netbend.audio.dataset import WindowSet, folder_windows  # noqa: E402
 from netbend.audio.io import Audio, read_audio  # noqa: E402
@@ -94,10 +95,7 @@ def main() -> None:
     ap.add_argument("--json", help="Also write the rows to this JSON file.")
     ap.add_argument("--keep", help="Keep every variant's run folder (variantN/) under this folder.")
     args = ap.parse_args()
-    variants = []
-    for spec in args.variant:
-        name, _, fields = spec.partition("=")
-        variants.append((name.strip(), json.loads(fields or "{}")))
+    variants = parse_variants(args.variant)
     torch.set_num_threads(2)
     data = folder_windows(args.data, SpecConfig(), args.hop_frames)
     print(f"{data.files} files: {data.train.shape[0]} training, {data.val.shape[0]} validation windows", flush=True)

@@ -23,6 +23,7 @@ import tempfile
 from pathlib import Path
 
 import torch
+from variants import parse_variants
 
 from netbend.faces.dataset import build_cache
 from netbend.faces.quality import evaluate
@@ -66,10 +67,7 @@ def main() -> None:
     ap.add_argument("--faces", type=int, default=12288, help="Training faces (seeds 0..N-1; all in --data).")
     ap.add_argument("--n-eval", type=int, default=64, help="Held-out faces scored per variant.")
     args = ap.parse_args()
-    variants = []
-    for spec in args.variant:
-        name, _, fields = spec.partition("=")
-        variants.append((name.strip(), json.loads(fields or "{}")))
+    variants = parse_variants(args.variant)
     torch.set_num_threads(1)
     with tempfile.TemporaryDirectory(prefix="faces_recipe_") as root:
         data = args.data or str(Path(root) / "data")
