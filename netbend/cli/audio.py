@@ -92,8 +92,8 @@ def make_dataset(out_dir: str, clips: int, seconds: float, seed: int, fmt: str, 
 @click.option("--dry-run", is_flag=True, help="Read the folder and check the settings and the output, "
               "print the window counts, stop.")
 def train_cmd(data_dir: str, out_dir: str, size: str, epochs: int, batch: int, lr: float, kl_weight: float,
-              loss: str, sc_weight: float, schedule: str, hop_frames: int, val_fraction: float, seed: int, device: str, checkpoint_minutes: float,
-              snapshot_every: int, max_steps: int, overwrite: bool, dry_run: bool) -> None:
+              loss: str, sc_weight: float, schedule: str, hop_frames: int, val_fraction: float, seed: int,
+              device: str, checkpoint_minutes: float, snapshot_every: int, max_steps: int, overwrite: bool, dry_run: bool) -> None:
     """Train a spectrogram VAE on every audio file under DATA_DIR.
 
     Unreadable files are skipped and listed. Killed runs resume when rerun with

@@ -31,12 +31,17 @@ SIGNATURE_METHODS = ("joint",)  # methods that cluster joined signatures, not th
 Clusters = tuple[tuple[int, ...], ...]
 
 
-def cluster_features(x: torch.Tensor, k: int, *, method: str = "paper", seed: int = 0,
-                     restarts: int = 1) -> Clusters:
-    """Clusters of the features whose embeddings are ``x [C, D]`` (``k`` at most ``C``)."""
+def check_method(method: str) -> None:
+    """Refuse an unknown method name in one line, with a did-you-mean."""
     if method not in METHODS:
         raise NetbendError(f"unknown clustering method '{method}'{closest(method, METHODS)} "
                            f"(methods: {', '.join(METHODS)})")
+
+
+def cluster_features(x: torch.Tensor, k: int, *, method: str = "paper", seed: int = 0,
+                     restarts: int = 1) -> Clusters:
+    """Clusters of the features whose embeddings are ``x [C, D]`` (``k`` at most ``C``)."""
+    check_method(method)
     k = min(k, x.shape[0])
     if method == "paper" or k < 2 or k >= x.shape[0]:  # (k = C: every feature alone, any method)
         return canonical_clusters(best_of(x, k, seed=seed, restarts=restarts).labels, k)

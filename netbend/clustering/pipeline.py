@@ -23,7 +23,7 @@ from netbend.clustering.dataset import (ActivationDataset, Executor, build_datas
 from netbend.clustering.embed import (checkpoint_file, cluster_embeddings, embed_seeds,
                                       load_embedders, save_embedders)
 from netbend.clustering.model import CNNConfig
-from netbend.clustering.methods import DEFAULT_METHOD, METHODS, SIGNATURE_METHODS
+from netbend.clustering.methods import DEFAULT_METHOD, SIGNATURE_METHODS, check_method
 from netbend.clustering.presets import Preset, cnn_depth, get_preset, table_k_and_batch
 from netbend.clustering.signatures import joint_signatures
 from netbend.clustering.train import TrainSettings, train_layer
@@ -121,15 +121,14 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
     general-purpose latents, or the one latent in 'sample' mode)."""
     if mode not in MODES:
         raise NetbendError(f"--mode: must be one of {', '.join(MODES)}, got '{mode}'")
-    if method not in METHODS:
-        raise NetbendError(f"unknown clustering method '{method}' (methods: {', '.join(METHODS)})")
+    check_method(method)  # before the embedding work, not after it
     embedders = load_embedders(cnn_dir, keys)
     seeds = ([latent_seed] if mode == "sample"
              else list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + n_general)))
     emb = embed_seeds(model, embedders, seeds)
     ks = {key: k or e.k for key, e in embedders.items()}
+    sig_seeds = seeds[:max(1, signature_latents)]
     if method in SIGNATURE_METHODS:
-        sig_seeds = seeds[:max(1, signature_latents)]
         emb = {key: joint_signatures(model, e.path, int(key) if key.isdigit() else key, emb[key], sig_seeds)
                for key, e in embedders.items()}
     clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts, method=method)
@@ -143,7 +142,7 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
     if method != "paper":  # paper-method files stay byte for byte what they were
         meta["clustering"] = method
     if method in SIGNATURE_METHODS:
-        meta["signature_latents"] = len(seeds[:max(1, signature_latents)])
+        meta["signature_latents"] = len(sig_seeds)
     return ClusterSet(clusters, meta, source=str(cnn_dir))
 
 
