@@ -22,7 +22,10 @@ Every candidate clusters the same CNN embeddings (the shipped CNNs' general-purp
   way); ``effact``: both; ``cnn-effect``, ``cnn-effect-act``: the CNN embedding joined with them
   (:func:`netbend.clustering.signatures.joint`, each block scaled to unit mean squared norm);
   k-means best of 10 starts, or spectral clustering with the suffix ``-sp``;
-* ``joint``: the library's ``--method joint`` (cnn-effect-act, spectral), the default.
+* ``joint``: the library's ``--method joint`` (cnn-effect-act, spectral);
+* ``parts``: the library's ``--method parts``, the default: ``joint``'s clusters refined so that
+  each cluster's ablation changes its own unsupervised segments of the image, k chosen per layer
+  in 3..table k the same way (:mod:`netbend.clustering.refine`); ``parts@table``: with the table's k.
 
 k per layer: the table's (``--k-rule table``), or by a rule; ``eigengap:2`` takes the k in 2..table k
 at the largest eigengap of the clustered rows' 10-nearest-neighbour graph Laplacian. A candidate
@@ -52,6 +55,7 @@ from netbend.clustering.evaluate import EVAL_SEED_BASE, face_masks, layer_change
 from netbend.clustering.kmeans import best_of, canonical_clusters
 from netbend.clustering.methods import cluster_features
 from netbend.clustering.pipeline import GENERAL_SEED_BASE
+from netbend.clustering.refine import K_MIN, PartChange, output_segments, refine_layer
 from netbend.clustering.signatures import activation_signatures, effect_signatures, joint
 from netbend.clusters import load_clusters
 from netbend.errors import run_script
@@ -71,10 +75,10 @@ CANDIDATES = ("paper", "kmeans", "kmeans10", "ward", "spectral", "silhouette", "
 # (``joint`` is the library's ``--method joint``: cnn-effect-act, spectral). A candidate may carry
 # its own k rule after '@' (``effect-sp@eigengap:2``), else ``--k-rule``'s.
 EXTRA = ("effect", "act", "effact", "cnn-effect", "cnn-effect-act", "effect-sp", "act-sp", "effact-sp",
-         "cnn-effect-sp", "cnn-effect-act-sp", "joint")
+         "cnn-effect-sp", "cnn-effect-act-sp", "joint", "parts")
 SIGNATURE_BLOCKS = {"effect": ("effect",), "act": ("act",), "effact": ("effect", "act"),
                     "cnn-effect": ("cnn", "effect"), "cnn-effect-act": ("cnn", "effect", "act"),
-                    "joint": ("cnn", "effect", "act")}
+                    "joint": ("cnn", "effect", "act"), "parts": ("cnn", "effect", "act")}
 
 
 def _labels_to_groups(labels, k: int):
@@ -192,6 +196,8 @@ def main() -> None:
     masks, parts = face_masks(model, seeds)
     raw_seeds = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + 64))
     rows: dict[str, dict[str, dict]] = {n: {} for n in names}
+    sig_seeds = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.effect_latents))
+    seg_masks = (output_segments(model, sig_seeds)[1] if any(n.startswith("parts") for n in names) else None)
     times = {n: 0.0 for n in names}
     for key in keys:
         path, layer = shipped.meta["paths"][key], int(key)
@@ -200,7 +206,6 @@ def main() -> None:
         raw_maps, _ = capture_seeds(model, raw_seeds, {path: stored_size(h, w, 16)})
         layer_sums = layer_change(model, path, layer, maps[path].shape[1], masks, plain, seeds)
         random_cache: dict[tuple, dict] = {}
-        sig_seeds = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.effect_latents))
         blocks = {"cnn": emb[key]}
         for name in names:
             t = time.process_time()
@@ -215,8 +220,14 @@ def main() -> None:
                 if "act" in need and "act" not in blocks:
                     blocks["act"] = activation_signatures(model, path, sig_seeds, grid=args.grid)
                 x = joint([blocks[p] for p in need], [weights.get(p, 1.0) for p in need])
-                k = choose_k(base, key, table_k, maps[path].shape[1], rule, x)
-                groups = signature_groups(base, blocks, k, weights)
+                if base == "parts":  # exactly the library's method (equal block weights)
+                    x = joint([blocks[p] for p in need], [1.0] * len(need))
+                    ks = [table_k] if "@" in name else list(range(min(K_MIN, table_k), table_k + 1))
+                    change = PartChange(model, path, layer, sig_seeds, seg_masks)
+                    groups, _ = refine_layer(change, lambda kk: cluster_features(x, kk, method="parts"), ks)
+                else:
+                    k = choose_k(base, key, table_k, maps[path].shape[1], rule, x)
+                    groups = signature_groups(base, blocks, k, weights)
             else:
                 k = choose_k(base, key, table_k, maps[path].shape[1], rule, emb[key])
                 groups = candidate_groups(base, emb[key], k, shipped.layers[key], raw_maps[path])

@@ -57,7 +57,7 @@ def test_cluster_assign_method_option_records_the_method(tmp_path):
     from netbend.cli import main
     from netbend.clustering import DEFAULT_CNN
 
-    for method in ("paper", "spectral", "joint"):
+    for method in ("paper", "spectral", "joint", "parts"):
         out = tmp_path / f"{method}.json"
         res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--layers", "8",
                                         "--n-general", "4", "--method", method, "--out", str(out)])
@@ -65,7 +65,13 @@ def test_cluster_assign_method_option_records_the_method(tmp_path):
         data = json.loads(out.read_text())
         assert sorted(f for c in data["layers"]["8"] for f in c) == list(range(16))
         assert data["meta"].get("clustering") == (None if method == "paper" else method)
-        assert data["meta"].get("signature_latents") == (4 if method == "joint" else None)
+        assert data["meta"].get("signature_latents") == (4 if method in ("joint", "parts") else None)
+        if method == "parts":  # k chosen in 3..5 by the refinement, recorded with its scores
+            refine = data["meta"]["refine"]
+            assert refine["latents"] == 4 and refine["segments"] == 8
+            assert data["meta"]["k"]["8"] == refine["layers"]["8"]["k"] == len(data["layers"]["8"])
+            assert set(refine["layers"]["8"]["k_scores"]) == {"3", "4", "5"}
+            assert "layer 8: k " in res.output
     res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--method", "kmeans",
                                     "--out", str(tmp_path / "x.json")])
     assert res.exit_code == 2 and "'kmeans' is not one of" in res.output

@@ -19,7 +19,7 @@ layers_option = click.option("--layers", default=None,
                                   "(default: the model's numbered layers, else every layer).")
 dry_run_option = click.option("--dry-run", is_flag=True,
                                help="Check the inputs and the output, print what would be done, stop.")
-method_option = click.option("--method", type=click.Choice(["joint", "paper", "ward", "spectral"]),
+method_option = click.option("--method", type=click.Choice(["parts", "joint", "paper", "ward", "spectral"]),
                              default="joint", show_default=True,
                              help="How features are clustered: joint (the CNN embedding joined with "
                                   "each feature's ablation-effect and activation signatures, spectral "
@@ -224,7 +224,8 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
                    f"with k = {k or ', '.join(str(e.k) for e in embedders.values())} and write {out}")
         return
     cs = assign(model, cnn_dir, _layers(layers), mode=mode, n_general=n_general,
-                latent_seed=latent_seed, k=k, seed=seed, restarts=restarts, method=method)
+                latent_seed=latent_seed, k=k, seed=seed, restarts=restarts, method=method,
+                progress=lambda m: click.echo(m, err=True))
     save_clusters(cs, out)
     click.echo(f"{out}: " + ", ".join(f"layer {key}: {[len(c) for c in v]}"
                                       for key, v in cs.layers.items()))

@@ -25,9 +25,10 @@ import torch
 from netbend.clustering.kmeans import best_of, canonical_clusters
 from netbend.errors import NetbendError, closest
 
-METHODS = ("joint", "paper", "ward", "spectral")
+METHODS = ("parts", "joint", "paper", "ward", "spectral")
 DEFAULT_METHOD = "joint"
-SIGNATURE_METHODS = ("joint",)  # methods that cluster joined signatures, not the bare embedding
+SIGNATURE_METHODS = ("parts", "joint")  # methods that cluster joined signatures, not the bare embedding
+REFINED_METHODS = ("parts",)  # methods whose clusters are then refined (:mod:`.refine`)
 Clusters = tuple[tuple[int, ...], ...]
 
 
@@ -52,7 +53,7 @@ def cluster_features(x: torch.Tensor, k: int, *, method: str = "paper", seed: in
     data = x.double().numpy()
     if method == "ward":
         labels = AgglomerativeClustering(n_clusters=k, linkage="ward").fit_predict(data)
-    else:  # spectral; "joint" rows are already the joined signatures
+    else:  # spectral; "joint" / "parts" rows are already the joined signatures
         neighbours = max(1, min(10, len(data) - 1))
         with warnings.catch_warnings():  # a graph of well-separated groups is not connected: fine
             warnings.filterwarnings("ignore", message="Graph is not fully connected")

@@ -13,17 +13,18 @@ dataset's chunks and the CNN checkpoints already on disk are kept.
 from __future__ import annotations
 
 import os
+import sys
 import time
 from functools import partial
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from netbend.clustering.dataset import (ActivationDataset, Executor, build_dataset, local_executor,
                                        model_family)
 from netbend.clustering.embed import (checkpoint_file, cluster_embeddings, embed_seeds,
                                       load_embedders, save_embedders)
 from netbend.clustering.model import CNNConfig
-from netbend.clustering.methods import DEFAULT_METHOD, SIGNATURE_METHODS, check_method
+from netbend.clustering.methods import DEFAULT_METHOD, REFINED_METHODS, SIGNATURE_METHODS, check_method
 from netbend.clustering.presets import Preset, cnn_depth, get_preset, table_k_and_batch
 from netbend.clustering.signatures import joint_signatures
 from netbend.clustering.train import TrainSettings, train_layer
@@ -114,7 +115,8 @@ def train_one(root: str, cnn_dir: str, preset: Preset, seed: int, progress: bool
 def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = None, *, mode: str = "general",
            n_general: int = 64, latent_seed: int = 0, k: int | None = None, seed: int = 0,
            restarts: int = 1, settings: dict[str, Any] | None = None, method: str = DEFAULT_METHOD,
-           signature_latents: int = SIGNATURE_LATENTS) -> ClusterSet:
+           signature_latents: int = SIGNATURE_LATENTS,
+           progress: Callable[[str], None] | None = None) -> ClusterSet:
     """Embed every layer's features and cluster them (``mode``: 'general' or 'sample';
     ``method``: how the embeddings are clustered, see :mod:`.methods`; the ``joint`` method
     joins each embedding with the features' signatures over the first ``signature_latents``
@@ -131,7 +133,21 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
     if method in SIGNATURE_METHODS:
         emb = {key: joint_signatures(model, e.path, int(key) if key.isdigit() else key, emb[key], sig_seeds)
                for key, e in embedders.items()}
-    clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts, method=method)
+    refined = None
+    if method not in REFINED_METHODS:
+        clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts, method=method)
+    else:
+        from netbend.clustering.refine import refine_layers
+
+        from netbend.clustering.methods import cluster_features
+        from netbend.clustering.refine import K_MIN
+
+        candidates = {key: [kk] if k else list(range(min(K_MIN, kk), kk + 1)) for key, kk in ks.items()}
+        clusters, refined = refine_layers(
+            model, {key: e.path for key, e in embedders.items()},
+            lambda key, kk: cluster_features(emb[key], kk, method=method, seed=seed, restarts=restarts),
+            candidates, sig_seeds, seed=seed, progress=progress)
+        ks = {key: row["k"] for key, row in refined["layers"].items()}
     meta = {"model": getattr(model, "name", "?"), "model_hash": getattr(model, "model_hash", "?"),
             "method": "cnn-embedding", "mode": mode, "seed": seed,
             "latents": ({"seed": latent_seed} if mode == "sample"
@@ -143,6 +159,8 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
         meta["clustering"] = method
     if method in SIGNATURE_METHODS:
         meta["signature_latents"] = len(sig_seeds)
+    if refined is not None:
+        meta["refine"] = refined
     return ClusterSet(clusters, meta, source=str(cnn_dir))
 
 
@@ -171,6 +189,7 @@ def run_pipeline(model: Any, out_dir: str | os.PathLike, *, preset: Preset | str
     clusters = assign(model, out_dir / "cnn", list(ds.layers), mode=mode,
                       n_general=preset.n_general or preset.n_train, latent_seed=latent_seed, k=k,
                       seed=seed, restarts=preset.kmeans_restarts, method=method,
+                      progress=(lambda m: tqdm.write(m, file=sys.stderr)) if progress else None,
                       settings={"preset": preset.to_dict(), "dataset_seed": seed})
     timing["assign_wall_s"] = time.perf_counter() - t1
     timing["total_wall_s"] = time.perf_counter() - t0

@@ -37,7 +37,7 @@ def _pool(x: torch.Tensor, grid: int) -> torch.Tensor:
     return F.adaptive_avg_pool2d(x.double(), (min(grid, h), min(grid, w))).sum(0).flatten(1)
 
 
-def _change_maps(delta: torch.Tensor) -> torch.Tensor:
+def change_maps(delta: torch.Tensor) -> torch.Tensor:
     """``|bent - plain|`` of any output ``[N, C, H, W]`` / ``[N, C, L]`` / ``[N, D]`` as ``[N, 1, H, W]``
     (summed over channels; 1-D outputs as one row)."""
     if delta.dim() == 4:
@@ -56,7 +56,7 @@ def effect_signatures(model: Any, path: str, layer: int | str, n_features: int, 
     rows = []
     for f in range(n_features):
         delta = (bent_output(model, seeds, path, layer, [f], "ablate", layout=layout) - plain).abs()
-        rows.append(_pool(_change_maps(delta), grid)[0])
+        rows.append(_pool(change_maps(delta), grid)[0])
     return _hellinger_rows(torch.stack(rows))
 
 
