@@ -72,6 +72,11 @@ def test_cluster_assign_method_option_records_the_method(tmp_path):
             assert data["meta"]["k"]["8"] == refine["layers"]["8"]["k"] == len(data["layers"]["8"])
             assert set(refine["layers"]["8"]["k_scores"]) == {"3", "4", "5"}
             assert "layer 8: k " in res.output
+    res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--layers", "8", "--n-general",
+                                    "4", "--method", "parts", "--segment-layers", "convs.99",
+                                    "--out", str(tmp_path / "bad.json")])
+    assert res.exit_code == 2 and "--segment-layers" in res.output and "'convs.99'" in res.output
+    assert not (tmp_path / "bad.json").exists()
     res = CliRunner().invoke(main, ["cluster", "assign", "--cnn", str(DEFAULT_CNN), "--method", "kmeans",
                                     "--out", str(tmp_path / "x.json")])
     assert res.exit_code == 2 and "'kmeans' is not one of" in res.output

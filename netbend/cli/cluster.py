@@ -20,11 +20,13 @@ layers_option = click.option("--layers", default=None,
 dry_run_option = click.option("--dry-run", is_flag=True,
                                help="Check the inputs and the output, print what would be done, stop.")
 method_option = click.option("--method", type=click.Choice(["parts", "joint", "paper", "ward", "spectral"]),
-                             default="joint", show_default=True,
-                             help="How features are clustered: joint (the CNN embedding joined with "
-                                  "each feature's ablation-effect and activation signatures, spectral "
-                                  "clustering; measured best), the paper's k-means, Ward agglomerative or "
-                                  "spectral on the bare embedding (docs/clusters.md).")
+                             default="parts", show_default=True,
+                             help="How features are clustered: parts (joint's clusters refined so that "
+                                  "each one's ablation changes its own unsupervised parts of the output, "
+                                  "k chosen per layer; measured best), joint (the CNN embedding joined "
+                                  "with each feature's ablation-effect and activation signatures, spectral "
+                                  "clustering), the paper's k-means, Ward agglomerative or spectral on the "
+                                  "bare embedding (docs/clusters.md).")
 seed_option = click.option("--seed", default=0, show_default=True, type=int,
                            help="Seed of the dataset latents, CNN initialisation and k-means.")
 
@@ -71,9 +73,10 @@ def _preset(name: str, **overrides):
               help="Old spelling of the global `netbend --threads N` (kept so old command lines run).")
 def cluster_group(threads: int | None) -> None:
     """Group each layer's features into clusters by the similarity of their activation maps and,
-    by default (--method joint), of where they act and what their ablation changes.
+    by default (--method parts), so that each cluster's ablation changes its own parts of the output.
 
-    All steps at once (`cluster run`, default preset: about a minute on a CPU), or step by step
+    All steps at once (`cluster run`, default preset: about 6 minutes on one CPU thread for the
+    built-in face model), or step by step
     (`dataset`, `train`, `assign`); each step resumes where it stopped when killed.
 
     \b
@@ -201,11 +204,18 @@ def train_cmd(dataset_dir, out, preset, layers, seed, epochs, batch_size, lr, re
 @click.option("--restarts", type=int, default=1, show_default=True,
               help="Forgy initialisations; the lowest inertia wins.")
 @method_option
+@click.option("--alignment-weight", type=float, default=None,
+              help="--method parts: weight of the clusters' log alignment beside their specificity "
+                   "in the refinement (default 0.1; 0: specificity alone; docs/clusters.md).")
+@click.option("--segment-layers", default=None,
+              help="--method parts: comma list of the layers whose features segment the outputs "
+                   "(default: the last layer of each map size in the middle of the generator).")
 @dry_run_option
 def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, latent_seed, k,
-               restarts, method, dry_run):
-    """Embed each feature with its layer's CNN and cluster the embeddings (joined with the features'
-    effect and activation signatures by default; --method paper: the paper's k-means).
+               restarts, method, alignment_weight, segment_layers, dry_run):
+    """Embed each feature with its layer's CNN and cluster the embeddings (by default joined with the
+    features' effect and activation signatures, then refined so that each cluster's ablation changes
+    its own parts of the output; --method paper: the paper's k-means).
 
     \b
     Examples:
@@ -225,6 +235,8 @@ def assign_cmd(model_path, device, cnn_dir, out, layers, seed, mode, n_general, 
         return
     cs = assign(model, cnn_dir, _layers(layers), mode=mode, n_general=n_general,
                 latent_seed=latent_seed, k=k, seed=seed, restarts=restarts, method=method,
+                alignment_weight=alignment_weight,
+                segment_layers=segment_layers.split(",") if segment_layers else None,
                 progress=lambda m: click.echo(m, err=True))
     save_clusters(cs, out)
     click.echo(f"{out}: " + ", ".join(f"layer {key}: {[len(c) for c in v]}"

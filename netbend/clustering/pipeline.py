@@ -115,12 +115,15 @@ def train_one(root: str, cnn_dir: str, preset: Preset, seed: int, progress: bool
 def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = None, *, mode: str = "general",
            n_general: int = 64, latent_seed: int = 0, k: int | None = None, seed: int = 0,
            restarts: int = 1, settings: dict[str, Any] | None = None, method: str = DEFAULT_METHOD,
-           signature_latents: int = SIGNATURE_LATENTS,
+           signature_latents: int = SIGNATURE_LATENTS, alignment_weight: float | None = None,
+           segment_layers: Sequence[str] | None = None,
            progress: Callable[[str], None] | None = None) -> ClusterSet:
     """Embed every layer's features and cluster them (``mode``: 'general' or 'sample';
-    ``method``: how the embeddings are clustered, see :mod:`.methods`; the ``joint`` method
-    joins each embedding with the features' signatures over the first ``signature_latents``
-    general-purpose latents, or the one latent in 'sample' mode)."""
+    ``method``: how the embeddings are clustered, see :mod:`.methods`; the ``joint`` and ``parts``
+    methods join each embedding with the features' signatures over the first ``signature_latents``
+    general-purpose latents, or the one latent in 'sample' mode; ``parts`` then refines the clusters
+    over the same latents (:mod:`.refine`: ``alignment_weight``, and ``segment_layers``, the
+    feature layers of the segments), choosing k per layer unless ``k`` is given)."""
     if mode not in MODES:
         raise NetbendError(f"--mode: must be one of {', '.join(MODES)}, got '{mode}'")
     check_method(method)  # before the embedding work, not after it
@@ -146,7 +149,8 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
         clusters, refined = refine_layers(
             model, {key: e.path for key, e in embedders.items()},
             lambda key, kk: cluster_features(emb[key], kk, method=method, seed=seed, restarts=restarts),
-            candidates, sig_seeds, seed=seed, progress=progress)
+            candidates, sig_seeds, seed=seed, segment_paths=segment_layers, progress=progress,
+            **({} if alignment_weight is None else {"alignment_weight": alignment_weight}))
         ks = {key: row["k"] for key, row in refined["layers"].items()}
     meta = {"model": getattr(model, "name", "?"), "model_hash": getattr(model, "model_hash", "?"),
             "method": "cnn-embedding", "mode": mode, "seed": seed,

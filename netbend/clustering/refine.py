@@ -40,7 +40,7 @@ from netbend.clustering.kmeans import canonical_clusters
 from netbend.clustering.signatures import change_maps
 
 SWEEPS = 3
-ALIGNMENT_WEIGHT = 0.05
+ALIGNMENT_WEIGHT = 0.1
 K_MIN = 3           # choose_k tries K_MIN..the table's k
 RANDOM_DRAWS = 8    # random groupings choose_k compares with
 MIN_GAIN = 1e-6
@@ -189,19 +189,21 @@ def refine_layer(parts: PartChange, start: Callable[[int], Clusters], ks: Sequen
     return clusters, {"k": k, **info, "specificity_by_sweep": [round(h, 4) for h in history]}
 
 
-def output_segments(model: Any, seeds: Sequence[int], *, n_segments: int | None = None, seed: int = 0
-                    ) -> tuple[Any, torch.Tensor]:
-    """Segments fitted to the outputs of ``seeds`` (:mod:`.segments`) and their masks there."""
+def output_segments(model: Any, seeds: Sequence[int], *, n_segments: int | None = None, seed: int = 0,
+                    paths: Sequence[str] | None = None) -> tuple[Any, torch.Tensor]:
+    """Segments fitted to the outputs of ``seeds`` (:mod:`.segments`; ``paths``: their feature
+    layers, default the generator's middle) and their masks there."""
     from netbend.clustering.segments import N_SEGMENTS, SIDE, fit_segmenter
 
     size = stored_size(*change_maps(run_seeds(model, list(seeds)[:1])).shape[-2:], SIDE)  # the output's, capped
-    segmenter = fit_segmenter(model, seeds, size, n_segments=n_segments or N_SEGMENTS, seed=seed)
+    segmenter = fit_segmenter(model, seeds, size, n_segments=n_segments or N_SEGMENTS, seed=seed, paths=paths)
     return segmenter, segmenter.masks(model, seeds, size)
 
 
 def refine_layers(model: Any, paths: dict[str, str], start: Callable[[str, int], Clusters],
                   ks: dict[str, Sequence[int]], seeds: Sequence[int], *, n_segments: int | None = None,
                   sweeps: int = SWEEPS, seed: int = 0, alignment_weight: float = ALIGNMENT_WEIGHT,
+                  segment_paths: Sequence[str] | None = None,
                   progress: Callable[[str], None] | None = None) -> tuple[dict[str, Clusters], dict[str, Any]]:
     """:func:`refine_layer` for every layer (``paths``: layer key -> module path; ``start(key, k)``:
     its starting clusters) over segments fitted to the outputs of ``seeds``; returns the clusters
@@ -209,7 +211,7 @@ def refine_layers(model: Any, paths: dict[str, str], start: Callable[[str, int],
     from netbend.layers import list_layers
 
     seeds = list(seeds)
-    segmenter, masks = output_segments(model, seeds, n_segments=n_segments, seed=seed)
+    segmenter, masks = output_segments(model, seeds, n_segments=n_segments, seed=seed, paths=segment_paths)
     layouts = {i.path: i.layout for i in list_layers(model)}
     out, layers = {}, {}
     for key, path in paths.items():

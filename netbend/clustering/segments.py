@@ -91,9 +91,16 @@ def _features(model: Any, seeds: Sequence[int], paths: Sequence[str], size: tupl
 
 
 def fit_segmenter(model: Any, seeds: Sequence[int], size: tuple[int, int], *,
-                  n_segments: int = N_SEGMENTS, seed: int = 0) -> Segmenter:
-    """Fit the segments on the outputs of ``seeds`` at ``size`` (see module docs)."""
-    paths = tuple(feature_paths(model))
+                  n_segments: int = N_SEGMENTS, seed: int = 0, paths: Sequence[str] | None = None) -> Segmenter:
+    """Fit the segments on the outputs of ``seeds`` at ``size`` (see module docs); ``paths``: the
+    feature layers (paper numbers or module paths; default :func:`feature_paths`)."""
+    if paths:
+        from netbend.layers import find_layer
+
+        paths = tuple(find_layer(model, int(p) if str(p).isdigit() else str(p), where="--segment-layers: ").path
+                      for p in paths)
+    else:
+        paths = tuple(feature_paths(model))
     maps, _ = capture_seeds(model, seeds, {p: None for p in paths})
     mean = {p: maps[p].double().mean((0, 2, 3)) for p in paths}
     std = {p: maps[p].double().std((0, 2, 3)).clamp_min(1e-8) for p in paths}
