@@ -247,12 +247,13 @@ def test_cli_dry_run_and_errors(tiny_file, tmp_path):
     res = _run("cluster", "run", "--model", tiny_file, "--out-dir", tmp_path / "run", "--preset", "paper",
                "--dry-run")
     lines = res.output.splitlines()
-    assert lines[0].startswith("preset paper: 1000 train / 100 test latents") and len(lines) == 2 + 4
+    assert lines[0].startswith("preset paper: 1000 train / 100 test latents") and len(lines) == 2 + 4 + 1
     assert lines[2].split() == ["1", "convs.0", "12", "8x8", "8x8", "1", "5", "500"]
+    assert lines[-1].startswith("k: the table's at most; --method parts chooses each layer's k in 3..k")
     res = _run("cluster", "run", "--model", tiny_file, "--out-dir", tmp_path / "run", "--preset", "paper",
                "--dry-run", "--json")
     info = json.loads(res.output)
-    assert info["preset"]["n_train"] == 1000 and info["preset"]["epochs"] == 100
+    assert info["preset"]["n_train"] == 1000 and info["preset"]["epochs"] == 100 and info["method"] == "parts"
     assert [(r["key"], r["depth"], r["k"], r["batch_size"]) for r in info["layers"]] == \
         [("1", 1, 5, 500), ("2", 1, 5, 500), ("3", 2, 5, 500), ("4", 2, 5, 500)]
     res = CliRunner().invoke(main, ["cluster", "run", "--model", str(tiny_file), "--out-dir",

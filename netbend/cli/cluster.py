@@ -288,8 +288,13 @@ def run_cmd(model_path, device, out_dir, out, preset, layers, seed, mode, latent
     _out_dir(out_dir, overwrite, "cluster run", dry_run=dry_run)
     if dry_run:
         rows = describe(model, p, _layers(layers))
-        click.echo(json.dumps({"preset": p.to_dict(), "layers": rows}, indent=1) if as_json
-                   else settings_table(p, rows))
+        if as_json:
+            click.echo(json.dumps({"preset": p.to_dict(), "method": method, "layers": rows}, indent=1))
+        else:
+            click.echo(settings_table(p, rows))
+            if method == "parts" and not k:
+                click.echo("k: the table's at most; --method parts chooses each layer's k in 3..k "
+                           "(docs/clusters.md)")
         return
     if as_json:
         raise NetbendError("--json goes with --dry-run")
