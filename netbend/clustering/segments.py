@@ -30,7 +30,6 @@ import torch.nn.functional as F
 
 from netbend.clustering.capture import capture_seeds
 from netbend.clustering.kmeans import best_of
-from netbend.errors import NetbendError
 
 N_SEGMENTS = 8
 SIDE = 64         # segmentation maps are at most this many pixels a side
