@@ -55,7 +55,8 @@ from netbend.clustering.evaluate import EVAL_SEED_BASE, face_masks, layer_change
 from netbend.clustering.kmeans import best_of, canonical_clusters
 from netbend.clustering.methods import cluster_features
 from netbend.clustering.pipeline import GENERAL_SEED_BASE
-from netbend.clustering.refine import K_MIN, PartChange, output_segments, refine_layer
+from netbend.clustering.segments import fit_segmenter
+from netbend.clustering.refine import PartChange, k_candidates, refine_layer
 from netbend.clustering.signatures import activation_signatures, effect_signatures, joint
 from netbend.clusters import load_clusters
 from netbend.errors import run_script
@@ -197,7 +198,7 @@ def main() -> None:
     raw_seeds = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + 64))
     rows: dict[str, dict[str, dict]] = {n: {} for n in names}
     sig_seeds = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.effect_latents))
-    seg_masks = (output_segments(model, sig_seeds)[1] if any(n.startswith("parts") for n in names) else None)
+    seg_masks = (fit_segmenter(model, sig_seeds)[1] if any(n.startswith("parts") for n in names) else None)
     times = {n: 0.0 for n in names}
     for key in keys:
         path, layer = shipped.meta["paths"][key], int(key)
@@ -219,10 +220,11 @@ def main() -> None:
                                                          grid=args.grid)
                 if "act" in need and "act" not in blocks:
                     blocks["act"] = activation_signatures(model, path, sig_seeds, grid=args.grid)
-                x = joint([blocks[p] for p in need], [weights.get(p, 1.0) for p in need])
-                if base == "parts":  # exactly the library's method (equal block weights)
-                    x = joint([blocks[p] for p in need], [1.0] * len(need))
-                    ks = [table_k] if "@" in name else list(range(min(K_MIN, table_k), table_k + 1))
+                # "parts" is exactly the library's method: equal block weights
+                w = [1.0] * len(need) if base == "parts" else [weights.get(p, 1.0) for p in need]
+                x = joint([blocks[p] for p in need], w)
+                if base == "parts":
+                    ks = k_candidates(table_k, table_k if "@" in name else None)
                     change = PartChange(model, path, layer, sig_seeds, seg_masks)
                     groups, _ = refine_layer(change, lambda kk: cluster_features(x, kk, method="parts"), ks)
                 else:

@@ -50,7 +50,7 @@ def main() -> None:
     fit = list(range(GENERAL_SEED_BASE, GENERAL_SEED_BASE + args.fit_latents))
     held = list(range(EVAL_SEED_BASE, EVAL_SEED_BASE + args.n_latents))
     masks, parts = face_masks(model, held)
-    seg = segments.fit_segmenter(model, fit, tuple(masks.shape[-2:]), n_segments=args.n_segments)
+    seg, _ = segments.fit_segmenter(model, fit, tuple(masks.shape[-2:]), n_segments=args.n_segments)
     share, joint = information_share(seg.masks(model, held, tuple(masks.shape[-2:])), masks)
     print(f"features {', '.join(seg.paths)}; {args.n_segments} segments fitted on {len(fit)} latents; "
           f"scored on {len(held)} held-out latents")

@@ -74,6 +74,11 @@ def list_layers(model: Any, *, refresh: bool = False) -> tuple[LayerInfo, ...]:
     return layers
 
 
+def layer_layouts(model: Any) -> dict[str, str]:
+    """Module path -> layout (NCHW, NCL or NTD) of every layer :func:`list_layers` finds."""
+    return {info.path: info.layout for info in list_layers(model)}
+
+
 def dry_run_layers(model: Any) -> tuple[LayerInfo, ...]:
     """:func:`list_layers` learnt the slow way: ``model.dry_run()`` with a hook on every module."""
     module: nn.Module = model.module

@@ -76,11 +76,10 @@ def test_part_distribution_is_where_the_ablation_changes_the_output():
 def test_segments_cover_every_pixel_and_are_reproducible():
     model = tiny_eval_model()
     seeds = [11, 12, 13]
-    seg = fit_segmenter(model, seeds, (16, 16), n_segments=4)
-    masks = seg.masks(model, seeds, (16, 16))
+    seg, masks = fit_segmenter(model, seeds, (16, 16), n_segments=4)
     assert masks.shape == (3, 4, 16, 16)
     assert torch.equal(masks.sum(1), torch.ones(3, 16, 16, dtype=masks.dtype))
-    again = fit_segmenter(model, seeds, (16, 16), n_segments=4)
+    again, _ = fit_segmenter(model, seeds, (16, 16), n_segments=4)
     assert torch.equal(again.masks(model, seeds, (16, 16)), masks)
     assert len(masks.sum((0, 2, 3)).nonzero()) > 1  # more than one segment in use
 

@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from netbend.bending import forward_hooks
 from netbend.errors import NetbendError
-from netbend.layers import LayerInfo, find_layer, list_layers
+from netbend.layers import LayerInfo, find_layer, layer_layouts, list_layers
 from netbend.layouts import map_shape, to_maps
 
 
@@ -102,7 +102,7 @@ def capture(module: torch.nn.Module, sizes: dict[str, tuple[int, int] | None],
 def capture_seeds(model: Any, seeds: Sequence[int], sizes: dict[str, tuple[int, int] | None]
                   ) -> tuple[dict[str, torch.Tensor], torch.Tensor]:
     """Maps of every path in ``sizes`` for ``seeds``, and the model's output."""
-    layouts = {info.path: info.layout for info in list_layers(model)}
+    layouts = layer_layouts(model)
     with capture(model.module, sizes, layouts) as maps:
         output = run_seeds(model, seeds)
     return dict(maps), output

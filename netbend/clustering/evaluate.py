@@ -112,12 +112,16 @@ def change_distribution(sums: torch.Tensor, weights: torch.Tensor | None = None)
     return total / total.sum(-1, keepdim=True).clamp_min(1e-30)
 
 
+def total_variation(p: torch.Tensor, q: torch.Tensor) -> torch.Tensor:
+    """Total-variation distance of distributions ``p`` and ``q`` over their last dimension."""
+    return 0.5 * (p - q).abs().sum(-1)
+
+
 def specificity(cluster_sums: torch.Tensor, layer_sums: torch.Tensor,
                 weights: torch.Tensor | None = None) -> torch.Tensor:
     """Total-variation distance of each cluster's change distribution ``[K, N, Q]`` from the
     whole layer's ``[N, Q]``: ``[K]`` in [0, 1]."""
-    diff = change_distribution(cluster_sums, weights) - change_distribution(layer_sums, weights)
-    return 0.5 * diff.abs().sum(-1)
+    return total_variation(change_distribution(cluster_sums, weights), change_distribution(layer_sums, weights))
 
 
 def bootstrap_specificity(cluster_sums: torch.Tensor, layer_sums: torch.Tensor, *, draws: int = BOOTSTRAP,

@@ -24,8 +24,10 @@ from netbend.clustering.dataset import (ActivationDataset, Executor, build_datas
 from netbend.clustering.embed import (checkpoint_file, cluster_embeddings, embed_seeds,
                                       load_embedders, save_embedders)
 from netbend.clustering.model import CNNConfig
-from netbend.clustering.methods import DEFAULT_METHOD, REFINED_METHODS, SIGNATURE_METHODS, check_method
+from netbend.clustering.methods import (DEFAULT_METHOD, REFINED_METHODS, SIGNATURE_METHODS, check_method,
+                                       cluster_features)
 from netbend.clustering.presets import Preset, cnn_depth, get_preset, table_k_and_batch
+from netbend.clustering.refine import k_candidates, refine_layers
 from netbend.clustering.signatures import joint_signatures
 from netbend.clustering.train import TrainSettings, train_layer
 from netbend.clusters import ClusterSet, save_clusters
@@ -140,17 +142,11 @@ def assign(model: Any, cnn_dir: str | os.PathLike, keys: Sequence[str] | None = 
     if method not in REFINED_METHODS:
         clusters = cluster_embeddings(emb, ks, seed=seed, restarts=restarts, method=method)
     else:
-        from netbend.clustering.refine import refine_layers
-
-        from netbend.clustering.methods import cluster_features
-        from netbend.clustering.refine import K_MIN
-
-        candidates = {key: [kk] if k else list(range(min(K_MIN, kk), kk + 1)) for key, kk in ks.items()}
         clusters, refined = refine_layers(
             model, {key: e.path for key, e in embedders.items()},
             lambda key, kk: cluster_features(emb[key], kk, method=method, seed=seed, restarts=restarts),
-            candidates, sig_seeds, seed=seed, segment_paths=segment_layers, progress=progress,
-            **({} if alignment_weight is None else {"alignment_weight": alignment_weight}))
+            {key: k_candidates(e.k, k) for key, e in embedders.items()}, sig_seeds, seed=seed,
+            alignment_weight=alignment_weight, segment_paths=segment_layers, progress=progress)
         ks = {key: row["k"] for key, row in refined["layers"].items()}
     meta = {"model": getattr(model, "name", "?"), "model_hash": getattr(model, "model_hash", "?"),
             "method": "cnn-embedding", "mode": mode, "seed": seed,

@@ -33,10 +33,11 @@ from typing import Any, Callable, Sequence
 import torch
 
 from netbend.clustering.baselines import random_groups
-from netbend.clustering.capture import capture_seeds, resize_maps, run_seeds, stored_size
+from netbend.clustering.capture import capture_seeds, resize_maps
 from netbend.clustering.effects import bent_output, cluster_maps
-from netbend.clustering.evaluate import MIN_PRESENCE, alignment, change_distribution, part_sums
+from netbend.clustering.evaluate import MIN_PRESENCE, alignment, change_distribution, part_sums, total_variation
 from netbend.clustering.kmeans import canonical_clusters
+from netbend.clustering.segments import N_SEGMENTS, fit_segmenter
 from netbend.clustering.signatures import change_maps
 
 SWEEPS = 3
@@ -47,20 +48,23 @@ MIN_GAIN = 1e-6
 Clusters = tuple[tuple[int, ...], ...]
 
 
+def k_candidates(table_k: int, k: int | None = None) -> list[int]:
+    """The ks :func:`refine_layer` tries: ``k`` when given, else K_MIN..the table's k."""
+    return [k] if k else list(range(min(K_MIN, table_k), table_k + 1))
+
+
 def default_min_size(n_features: int, k: int) -> int:
     return max(2, round(n_features / k / 2))
-
-
-def total_variation(p: torch.Tensor, q: torch.Tensor) -> float:
-    return 0.5 * float((p - q).abs().sum())
 
 
 class PartChange:
     """Ablations of one layer's features, scored over fixed latents and segment masks."""
 
-    def __init__(self, model: Any, path: str, layer: int | str, seeds: Sequence[int], masks: torch.Tensor,
-                 layout: str = "NCHW"):
-        self.model, self.path, self.layer, self.seeds, self.layout = model, path, layer, list(seeds), layout
+    def __init__(self, model: Any, path: str, layer: int | str, seeds: Sequence[int], masks: torch.Tensor):
+        from netbend.layers import layer_layouts
+
+        self.model, self.path, self.layer, self.seeds = model, path, layer, list(seeds)
+        self.layout = layer_layouts(model).get(path, "NCHW")
         self.masks = masks
         self.keep = torch.ones(masks.shape[1], dtype=torch.bool)
         self.present = (masks.sum((2, 3)) > 0).double().mean(0) >= MIN_PRESENCE
@@ -77,7 +81,7 @@ class PartChange:
         return change_distribution(part_sums(change, self.masks, self.keep))
 
     def specificity(self, features: Sequence[int]) -> float:
-        return total_variation(self.distribution(features), self.whole)
+        return float(total_variation(self.distribution(features), self.whole))
 
     def log_alignment(self, features: Sequence[int]) -> float:
         """Log of the cluster's alignment with its best segment present in enough latents."""
@@ -189,34 +193,21 @@ def refine_layer(parts: PartChange, start: Callable[[int], Clusters], ks: Sequen
     return clusters, {"k": k, **info, "specificity_by_sweep": [round(h, 4) for h in history]}
 
 
-def output_segments(model: Any, seeds: Sequence[int], *, n_segments: int | None = None, seed: int = 0,
-                    paths: Sequence[str] | None = None) -> tuple[Any, torch.Tensor]:
-    """Segments fitted to the outputs of ``seeds`` (:mod:`.segments`; ``paths``: their feature
-    layers, default the generator's middle) and their masks there."""
-    from netbend.clustering.segments import N_SEGMENTS, SIDE, fit_segmenter
-
-    size = stored_size(*change_maps(run_seeds(model, list(seeds)[:1])).shape[-2:], SIDE)  # the output's, capped
-    segmenter = fit_segmenter(model, seeds, size, n_segments=n_segments or N_SEGMENTS, seed=seed, paths=paths)
-    return segmenter, segmenter.masks(model, seeds, size)
-
-
 def refine_layers(model: Any, paths: dict[str, str], start: Callable[[str, int], Clusters],
                   ks: dict[str, Sequence[int]], seeds: Sequence[int], *, n_segments: int | None = None,
-                  sweeps: int = SWEEPS, seed: int = 0, alignment_weight: float = ALIGNMENT_WEIGHT,
+                  sweeps: int = SWEEPS, seed: int = 0, alignment_weight: float | None = None,
                   segment_paths: Sequence[str] | None = None,
                   progress: Callable[[str], None] | None = None) -> tuple[dict[str, Clusters], dict[str, Any]]:
     """:func:`refine_layer` for every layer (``paths``: layer key -> module path; ``start(key, k)``:
-    its starting clusters) over segments fitted to the outputs of ``seeds``; returns the clusters
-    and what to record in the cluster file's meta."""
-    from netbend.layers import list_layers
-
+    its starting clusters) over segments fitted to the outputs of ``seeds`` (``alignment_weight``
+    None: :data:`ALIGNMENT_WEIGHT`); returns the clusters and what to record in the cluster file's meta."""
+    alignment_weight = ALIGNMENT_WEIGHT if alignment_weight is None else alignment_weight
     seeds = list(seeds)
-    segmenter, masks = output_segments(model, seeds, n_segments=n_segments, seed=seed, paths=segment_paths)
-    layouts = {i.path: i.layout for i in list_layers(model)}
+    segmenter, masks = fit_segmenter(model, seeds, n_segments=n_segments or N_SEGMENTS, seed=seed,
+                                     paths=segment_paths)
     out, layers = {}, {}
     for key, path in paths.items():
-        parts = PartChange(model, path, int(key) if key.isdigit() else key, seeds, masks,
-                           layouts.get(path, "NCHW"))
+        parts = PartChange(model, path, int(key) if key.isdigit() else key, seeds, masks)
         say = (lambda m, key=key: progress(f"layer {key}: {m}")) if progress else None
         out[key], layers[key] = refine_layer(parts, lambda k, key=key: start(key, k), ks[key], sweeps=sweeps,
                                              seed=seed, alignment_weight=alignment_weight, progress=say)

@@ -64,35 +64,39 @@ class Segmenter:
     std: dict[str, torch.Tensor]
     centres: torch.Tensor             # [S, D]
 
-    def features(self, model: Any, seeds: Sequence[int], size: tuple[int, int]) -> torch.Tensor:
-        """Per-pixel feature vectors ``[N, D, h, w]`` at the segmentation's ``size``."""
-        return _features(model, seeds, self.paths, size, self.mean, self.std)
+    def features(self, maps: dict[str, torch.Tensor], size: tuple[int, int]) -> torch.Tensor:
+        """Captured maps of :attr:`paths` -> per-pixel feature vectors ``[N, D, h, w]`` at ``size``."""
+        out = []
+        for p in self.paths:
+            x = maps[p].double()
+            if tuple(x.shape[-2:]) != tuple(size):
+                x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+            x = (x - self.mean[p][None, :, None, None]) / self.std[p][None, :, None, None]
+            out.append(x / x.shape[1] ** 0.5)  # every layer weighs alike, whatever its width
+        return torch.cat(out, 1)
 
-    def masks(self, model: Any, seeds: Sequence[int], size: tuple[int, int]) -> torch.Tensor:
-        """One-hot segment masks ``[N, S, H, W]`` of the outputs of ``seeds``."""
-        f = self.features(model, seeds, size)
+    def assign(self, f: torch.Tensor) -> torch.Tensor:
+        """Feature vectors ``[N, D, h, w]`` -> one-hot masks ``[N, S, h, w]`` of the nearest centres."""
         n, d, h, w = f.shape
         labels = torch.cdist(f.permute(0, 2, 3, 1).reshape(-1, d), self.centres).argmin(1).view(n, h, w)
         return (labels[:, None] == torch.arange(len(self.centres))[None, :, None, None]).double()
 
-
-def _features(model: Any, seeds: Sequence[int], paths: Sequence[str], size: tuple[int, int],
-              mean: dict[str, torch.Tensor], std: dict[str, torch.Tensor]) -> torch.Tensor:
-    maps, _ = capture_seeds(model, seeds, {p: None for p in paths})
-    out = []
-    for p in paths:
-        x = maps[p].double()
-        if tuple(x.shape[-2:]) != tuple(size):
-            x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-        x = (x - mean[p][None, :, None, None]) / std[p][None, :, None, None]
-        out.append(x / x.shape[1] ** 0.5)  # every layer weighs alike, whatever its width
-    return torch.cat(out, 1)
+    def masks(self, model: Any, seeds: Sequence[int], size: tuple[int, int]) -> torch.Tensor:
+        """One-hot segment masks ``[N, S, h, w]`` of the outputs of ``seeds``."""
+        maps, _ = capture_seeds(model, seeds, {p: None for p in self.paths})
+        return self.assign(self.features(maps, size))
 
 
-def fit_segmenter(model: Any, seeds: Sequence[int], size: tuple[int, int], *,
-                  n_segments: int = N_SEGMENTS, seed: int = 0, paths: Sequence[str] | None = None) -> Segmenter:
-    """Fit the segments on the outputs of ``seeds`` at ``size`` (see module docs); ``paths``: the
-    feature layers (paper numbers or module paths; default :func:`feature_paths`)."""
+def fit_segmenter(model: Any, seeds: Sequence[int], size: tuple[int, int] | None = None, *,
+                  n_segments: int = N_SEGMENTS, seed: int = 0, paths: Sequence[str] | None = None
+                  ) -> tuple[Segmenter, torch.Tensor]:
+    """Fit the segments on the outputs of ``seeds`` at ``size`` (default: the output's, at most
+    :data:`SIDE` px a side; see module docs); ``paths``: the feature layers (paper numbers or module
+    paths; default :func:`feature_paths`). Returns the segmenter and the masks of ``seeds`` (one
+    forward pass in all)."""
+    from netbend.clustering.capture import stored_size
+    from netbend.clustering.signatures import change_maps
+
     if paths:
         from netbend.layers import find_layer
 
@@ -100,12 +104,14 @@ def fit_segmenter(model: Any, seeds: Sequence[int], size: tuple[int, int], *,
                       for p in paths)
     else:
         paths = tuple(feature_paths(model))
-    maps, _ = capture_seeds(model, seeds, {p: None for p in paths})
+    maps, output = capture_seeds(model, seeds, {p: None for p in paths})
+    size = size or stored_size(*change_maps(output).shape[-2:], SIDE)
     mean = {p: maps[p].double().mean((0, 2, 3)) for p in paths}
     std = {p: maps[p].double().std((0, 2, 3)).clamp_min(1e-8) for p in paths}
-    f = _features(model, seeds, paths, size, mean, std)
-    d = f.shape[1]
-    pixels = f.permute(0, 2, 3, 1).reshape(-1, d)
+    segmenter = Segmenter(paths, mean, std, torch.empty(0))
+    f = segmenter.features(maps, size)
+    pixels = f.permute(0, 2, 3, 1).reshape(-1, f.shape[1])
     pick = torch.randperm(len(pixels), generator=torch.Generator().manual_seed(int(seed)))[:SAMPLE]
     k = min(n_segments, len(pick))
-    return Segmenter(paths, mean, std, best_of(pixels[pick], k, seed=seed, restarts=RESTARTS).centres.double())
+    segmenter.centres = best_of(pixels[pick], k, seed=seed, restarts=RESTARTS).centres.double()
+    return segmenter, segmenter.assign(f)

@@ -49,9 +49,9 @@ def change_maps(delta: torch.Tensor) -> torch.Tensor:
 def effect_signatures(model: Any, path: str, layer: int | str, n_features: int, seeds: Sequence[int],
                       grid: int = GRID) -> torch.Tensor:
     """``[C, g*g]``: where ablating each feature alone changes the output (see module docs)."""
-    from netbend.layers import list_layers
+    from netbend.layers import layer_layouts
 
-    layout = next((i.layout for i in list_layers(model) if i.path == path), "NCHW")
+    layout = layer_layouts(model).get(path, "NCHW")
     plain = run_seeds(model, seeds)
     rows = []
     for f in range(n_features):
